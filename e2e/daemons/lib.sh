@@ -1,0 +1,141 @@
+# shellcheck shell=bash
+# Shared settings and helpers for e2e/daemons/{install,up,down}.sh.
+# Sourced, not executed. Everything the scripts create lives under $NXBK_HOME
+# (never a machine-specific path in the repo): the unpacked engines, the data
+# and exec roots, sockets, logs, PID files, registry storage, daemons.{env,json}.
+
+NXBK_HOME="${NXBK_DAEMONS_HOME:-$HOME/.cache/nx-buildkit/daemons}"
+
+ENGINES=(docker-20 docker-26 docker-28)   # the Docker engines up.sh knows
+REGISTRY_ADDR=127.0.0.1:5000              # plain registry (HTTP, no auth)
+REGISTRY_AUTH_ADDR=127.0.0.1:5001         # same, with htpasswd basic auth
+REGISTRY_USER=nxbk
+REGISTRY_PASSWORD=nxbk-secret
+BASE_IMAGE=nxbk-base:latest
+
+# The Debian 12 docker.io package's CLI (20.10 client). Called by explicit path
+# because another, unrelated `docker` may come first on PATH (/usr/local/bin).
+DOCKER_CLI=/usr/bin/docker
+
+PKGS="$NXBK_HOME/pkgs"        # dpkg -x prefixes of the trixie/sid packages
+RUN="$NXBK_HOME/run"          # per-daemon data/exec roots and PID files
+LOGS="$NXBK_HOME/logs"
+BASE_ROOTFS="$NXBK_HOME/base-rootfs.tar"   # busybox rootfs (plain tar)
+BASE_IMAGE_TAR="$NXBK_HOME/base-image.tar" # same, as a `docker load` archive
+BASE_IMAGE_ID_FILE="$NXBK_HOME/base-image.id"
+DOCKER_CONFIG_DIR="$NXBK_HOME/docker-config" # throwaway DOCKER_CONFIG (auth + buildx plugin)
+
+# ---- logging with per-step timings ------------------------------------------
+_t0() { date +%s.%N; }
+_STEP_START=""
+_STEP_NAME=""
+log() { printf '[nxbk-daemons] %s\n' "$*"; }
+die() { printf '[nxbk-daemons] ERROR: %s\n' "$*" >&2; exit 1; }
+step() { _STEP_NAME="$*"; _STEP_START=$(_t0); log "$* ..."; }
+step_done() {
+  local extra="${1:-}"
+  log "$_STEP_NAME: done${extra:+ ($extra)} in $(awk -v a="$_STEP_START" -v b="$(_t0)" 'BEGIN{printf "%.1fs", b-a}')"
+}
+
+# ---- engines ------------------------------------------------------------------
+# Prefix whose usr/{sbin,bin} hold the engine's dockerd, docker-proxy, docker-init.
+# docker-20 is Debian 12's own docker.io, installed into the system by apt.
+engine_prefix() {
+  case "$1" in
+    docker-20) echo "" ;;
+    docker-26|docker-28) echo "$PKGS/$1" ;;
+    *) die "unknown engine $1" ;;
+  esac
+}
+engine_dockerd() { echo "$(engine_prefix "$1")/usr/sbin/dockerd"; }
+# Own prefix first so each engine finds its own docker-proxy/docker-init; then
+# the system dirs for bookworm's containerd 1.6 and runc 1.1 (shared by all).
+engine_path() {
+  local p; p=$(engine_prefix "$1")
+  if [[ -n "$p" ]]; then
+    echo "$p/usr/sbin:$p/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  else
+    echo "/usr/sbin:/usr/bin:/sbin:/bin"
+  fi
+}
+engine_sock() { echo "$NXBK_HOME/$1.sock"; }
+engine_dir() { echo "$RUN/$1"; }                  # data/ exec/ dockerd.pid
+engine_pidfile() { echo "$RUN/$1.pid"; }           # PID recorded by up.sh
+engine_log() { echo "$LOGS/$1.log"; }
+engine_env_var() { local n=${1//-/_}; echo "NXBK_${n^^}_SOCK"; }  # docker-28 -> NXBK_DOCKER_28_SOCK
+
+# docker CLI bound to one engine, with the throwaway config (auth for :5001).
+dcli() {
+  local name=$1; shift
+  DOCKER_CONFIG="$DOCKER_CONFIG_DIR" "$DOCKER_CLI" -H "unix://$(engine_sock "$name")" "$@"
+}
+
+ping_sock() { # ping_sock SOCKET -> 0 when the engine answers GET /_ping with OK
+  [[ -S "$1" ]] || return 1
+  [[ "$(curl -fsS --max-time 2 --unix-socket "$1" http://d/_ping 2>/dev/null)" == "OK" ]]
+}
+
+# ---- registries ---------------------------------------------------------------
+registry_names() { echo "registry-5000 registry-5001"; }
+registry_addr() { case "$1" in registry-5000) echo "$REGISTRY_ADDR" ;; registry-5001) echo "$REGISTRY_AUTH_ADDR" ;; esac; }
+registry_pidfile() { echo "$RUN/$1.pid"; }
+registry_log() { echo "$LOGS/$1.log"; }
+registry_ping() { # 0 when /v2/ answers 200 (with credentials for the auth one)
+  local auth=()
+  [[ "$1" == registry-5001 ]] && auth=(-u "$REGISTRY_USER:$REGISTRY_PASSWORD")
+  curl -fsS --max-time 2 "${auth[@]}" -o /dev/null "http://$(registry_addr "$1")/v2/" 2>/dev/null
+}
+
+# ---- PIDs -------------------------------------------------------------------
+# A recorded PID is only trusted while its command line still mentions our state
+# dir: this guards against a recycled PID belonging to someone else.
+pid_is_ours() {
+  local pid=$1
+  [[ "$pid" =~ ^[0-9]+$ ]] && [[ -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$NXBK_HOME"
+}
+read_pid() { [[ -s "$1" ]] && tr -dc '0-9' < "$1" || true; }
+
+# ---- daemons.env / daemons.json ---------------------------------------------
+# Describe what is running *now* (whatever up.sh invocation started it), so the
+# test suite can read one file. Removed when nothing of ours is running.
+engine_running() { # 0 when the engine's recorded dockerd is ours and answers
+  local name=$1 pid
+  pid=$(read_pid "$(engine_pidfile "$name")")
+  [[ -n $pid ]] || pid=$(read_pid "$(engine_dir "$name")/dockerd.pid")
+  pid_is_ours "$pid" && ping_sock "$(engine_sock "$name")"
+}
+registry_running() {
+  pid_is_ours "$(read_pid "$(registry_pidfile "$1")")" && registry_ping "$1"
+}
+write_manifest() {
+  local env="$NXBK_HOME/daemons.env" json="$NXBK_HOME/daemons.json"
+  local daemons='[]' lines=() name sock ver any=""
+  # Newest engine first: consumers that take "the first daemon" get the most capable.
+  for name in docker-28 docker-26 docker-20; do
+    engine_running "$name" || continue
+    any=1
+    sock=$(engine_sock "$name")
+    ver=$(curl -fsS --max-time 3 --unix-socket "$sock" http://d/version | jq -r .Version 2>/dev/null || echo unknown)
+    lines+=("$(engine_env_var "$name")=$sock")
+    daemons=$(jq -c --arg n "$name" --arg a "unix://$sock" --arg v "$ver" \
+      '. + [{name:$n, address:$a, kind:"docker", engineVersion:$v}]' <<<"$daemons")
+  done
+  local reg="" regauth=""
+  registry_running registry-5000 && { reg=$REGISTRY_ADDR; any=1; lines+=("NXBK_REGISTRY=$reg"); }
+  registry_running registry-5001 && { regauth=$REGISTRY_AUTH_ADDR; any=1
+    lines+=("NXBK_REGISTRY_AUTH=$regauth" "NXBK_REGISTRY_AUTH_USERNAME=$REGISTRY_USER" "NXBK_REGISTRY_AUTH_PASSWORD=$REGISTRY_PASSWORD"); }
+  if [[ -z $any ]]; then rm -f "$env" "$json"; return 0; fi
+  lines+=("NXBK_DAEMONS_HOME=$NXBK_HOME" "NXBK_DAEMONS_JSON=$json"
+          "NXBK_BASE_ROOTFS=$BASE_ROOTFS" "NXBK_BASE_IMAGE=$BASE_IMAGE" "NXBK_BASE_IMAGE_ID=$(cat "$BASE_IMAGE_ID_FILE" 2>/dev/null)"
+          "NXBK_DOCKER_CLI=$DOCKER_CLI" "NXBK_DOCKER_CONFIG=$DOCKER_CONFIG_DIR"
+          "NXBK_BUILDX=$PKGS/buildx/usr/libexec/docker/cli-plugins/docker-buildx")
+  printf '%s\n' "${lines[@]}" > "$env.tmp" && mv -f "$env.tmp" "$env"
+  jq -n --argjson d "$daemons" --arg r "$reg" --arg ra "$regauth" \
+        --arg u "$REGISTRY_USER" --arg p "$REGISTRY_PASSWORD" \
+        --arg rootfs "$BASE_ROOTFS" --arg img "$BASE_IMAGE" --arg id "$(cat "$BASE_IMAGE_ID_FILE" 2>/dev/null)" '
+    {daemons: $d}
+    + (if $r  != "" then {registry: $r} else {} end)
+    + (if $ra != "" then {registryAuth: {address: $ra, username: $u, password: $p}} else {} end)
+    + {baseRootfs: $rootfs, baseImage: $img, baseImageId: $id}' > "$json.tmp" && mv -f "$json.tmp" "$json"
+}

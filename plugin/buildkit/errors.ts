@@ -1,0 +1,134 @@
+/**
+ * The one error type of the BuildKit client. Every failure that leaves the
+ * client is a `BuildkitError` with a stable `code`, a human message and the
+ * original `cause`; gRPC and Node errors are translated at the boundary by
+ * {@link BuildkitError.from}.
+ */
+
+/** Stable error codes; callers branch on these, never on message text. */
+export type BuildkitErrorCode =
+  | 'invalid-argument'
+  | 'unavailable'
+  | 'not-found'
+  | 'already-exists'
+  | 'permission-denied'
+  | 'unauthenticated'
+  | 'deadline-exceeded'
+  | 'cancelled'
+  | 'unimplemented'
+  | 'failed-precondition'
+  | 'protocol'
+  | 'session-closed'
+  | 'internal'
+  | 'unknown';
+
+/** gRPC status codes (numeric values are wire facts). */
+export const GrpcStatus = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+const codeByGrpcStatus: Record<number, BuildkitErrorCode> = {
+  [GrpcStatus.CANCELLED]: 'cancelled',
+  [GrpcStatus.INVALID_ARGUMENT]: 'invalid-argument',
+  [GrpcStatus.DEADLINE_EXCEEDED]: 'deadline-exceeded',
+  [GrpcStatus.NOT_FOUND]: 'not-found',
+  [GrpcStatus.ALREADY_EXISTS]: 'already-exists',
+  [GrpcStatus.PERMISSION_DENIED]: 'permission-denied',
+  [GrpcStatus.FAILED_PRECONDITION]: 'failed-precondition',
+  [GrpcStatus.UNIMPLEMENTED]: 'unimplemented',
+  [GrpcStatus.INTERNAL]: 'internal',
+  [GrpcStatus.UNAVAILABLE]: 'unavailable',
+  [GrpcStatus.UNAUTHENTICATED]: 'unauthenticated',
+};
+
+/** Extra context a failure may carry. */
+export interface BuildkitErrorDetails {
+  /** The build target the failure belongs to, used as a message prefix. */
+  target?: string;
+  /** Digest of the LLB vertex that failed, when the daemon reported one. */
+  vertex?: string;
+  /** gRPC status code, when the failure came from a gRPC call. */
+  grpcCode?: number;
+}
+
+/** The single error type thrown by the BuildKit client. */
+export class BuildkitError extends Error {
+  override readonly name = 'BuildkitError';
+  readonly code: BuildkitErrorCode;
+  readonly target?: string;
+  readonly vertex?: string;
+  readonly grpcCode?: number;
+
+  constructor(code: BuildkitErrorCode, message: string, options: { cause?: unknown } & BuildkitErrorDetails = {}) {
+    super(options.target ? `${options.target}: ${message}` : message, { cause: options.cause });
+    this.code = code;
+    if (options.target !== undefined) this.target = options.target;
+    if (options.vertex !== undefined) this.vertex = options.vertex;
+    if (options.grpcCode !== undefined) this.grpcCode = options.grpcCode;
+  }
+
+  /**
+   * Translate anything thrown (gRPC status errors, Node system errors,
+   * aborts, plain values) into a BuildkitError. `context` prefixes the message
+   * with what was being attempted.
+   */
+  static from(err: unknown, context?: string): BuildkitError {
+    if (err instanceof BuildkitError) {
+      return context ? new BuildkitError(err.code, `${context}: ${err.message}`, { cause: err, vertex: err.vertex, grpcCode: err.grpcCode }) : err;
+    }
+    const prefix = context ? `${context}: ` : '';
+    if (isGrpcStatusError(err)) {
+      const code = codeByGrpcStatus[err.code] ?? 'unknown';
+      return new BuildkitError(code, prefix + (err.details || err.message), { cause: err, grpcCode: err.code });
+    }
+    if (isAbortError(err)) {
+      return new BuildkitError('cancelled', `${prefix}operation was aborted`, { cause: err });
+    }
+    if (err instanceof Error) {
+      const sys = (err as NodeJS.ErrnoException).code;
+      const code: BuildkitErrorCode =
+        sys === 'ENOENT' ? 'not-found'
+        : sys === 'EACCES' || sys === 'EPERM' ? 'permission-denied'
+        : sys === 'ECONNREFUSED' || sys === 'ECONNRESET' || sys === 'EPIPE' || sys === 'EHOSTUNREACH' ? 'unavailable'
+        : sys === 'ETIMEDOUT' ? 'deadline-exceeded'
+        : 'unknown';
+      return new BuildkitError(code, prefix + err.message, { cause: err });
+    }
+    return new BuildkitError('unknown', prefix + String(err), { cause: err });
+  }
+
+  /** A copy of this error whose message names the target it belongs to. */
+  forTarget(target: string): BuildkitError {
+    if (this.target === target) return this;
+    return new BuildkitError(this.code, this.message, { cause: this.cause ?? this, target, vertex: this.vertex, grpcCode: this.grpcCode });
+  }
+}
+
+interface GrpcStatusError extends Error {
+  code: number;
+  details: string;
+}
+
+function isGrpcStatusError(err: unknown): err is GrpcStatusError {
+  return err instanceof Error && typeof (err as Partial<GrpcStatusError>).code === 'number' && 'details' in err;
+}
+
+function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}

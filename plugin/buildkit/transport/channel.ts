@@ -1,0 +1,78 @@
+import * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs/promises';
+import { BuildkitError } from '../errors';
+import type { BuilderAddress, TlsFiles } from './builder-address';
+import { DockerGrpcProxy } from './docker-grpc-proxy';
+
+/** 16 MiB, as the Go client and newer daemons use; old daemons still cap requests at 4 MiB. */
+const maxMessageBytes = 16 * 1024 * 1024;
+
+/** An open gRPC channel to a daemon's Control API, plus what it needs to close. */
+export interface GrpcChannel extends AsyncDisposable {
+  readonly address: BuilderAddress;
+  /** The grpc-js client all Control RPCs go through. */
+  readonly client: grpc.Client;
+  close(): Promise<void>;
+}
+
+/**
+ * Open a gRPC channel for `address`. grpc-js connects lazily, so this only
+ * fails for local problems (unreadable TLS files); reachability is checked by
+ * the first call.
+ */
+export async function openGrpcChannel(address: BuilderAddress): Promise<GrpcChannel> {
+  // No keepalive pings: buildkitd keeps grpc-go's default enforcement policy,
+  // which answers frequent pings with GOAWAY too_many_pings.
+  const options: grpc.ChannelOptions = {
+    'grpc.max_receive_message_length': maxMessageBytes,
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.enable_retries': 0,
+  };
+  let proxy: DockerGrpcProxy | undefined;
+  let target: string;
+  let credentials = grpc.credentials.createInsecure();
+  switch (address.kind) {
+    case 'unix':
+      target = `unix://${address.path}`;
+      break;
+    case 'tcp':
+      target = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+      if (address.tls) {
+        credentials = await tlsCredentials(address.tls);
+        if (address.tls.serverName) options['grpc.ssl_target_name_override'] = address.tls.serverName;
+      }
+      break;
+    case 'docker':
+      proxy = await DockerGrpcProxy.start(address.endpoint);
+      target = `unix://${proxy.socketPath}`;
+      // The Engine routes by path, not by authority; keep it constant.
+      options['grpc.default_authority'] = 'localhost';
+      break;
+  }
+  const client = new grpc.Client(target, credentials, options);
+  const close = async () => {
+    client.close();
+    await proxy?.close();
+  };
+  return { address, client, close, [Symbol.asyncDispose]: close };
+}
+
+async function tlsCredentials(tls: TlsFiles): Promise<grpc.ChannelCredentials> {
+  const read = async (file: string | undefined, what: string) => {
+    if (!file) return null;
+    try {
+      return await fs.readFile(file);
+    } catch (err) {
+      throw BuildkitError.from(err, `cannot read TLS ${what} file ${file}`);
+    }
+  };
+  const [ca, cert, key] = await Promise.all([read(tls.caFile, 'CA'), read(tls.certFile, 'certificate'), read(tls.keyFile, 'key')]);
+  if ((cert === null) !== (key === null)) {
+    throw new BuildkitError('invalid-argument', 'TLS client certificate and key must be given together');
+  }
+  try {
+    return grpc.credentials.createSsl(ca, key, cert);
+  } catch (err) {
+    throw BuildkitError.from(err, 'invalid TLS material');
+  }
+}
