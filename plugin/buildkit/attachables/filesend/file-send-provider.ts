@@ -1,0 +1,85 @@
+import type * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs';
+import { BuildkitError } from '../../errors';
+import { decodeBytesMessage } from '../../protocol/bytes-message';
+import type { Attachable, SessionServiceRegistry } from '../../session/attachable';
+import { failStream, headerValues, rawMethod, Status } from '../call-status';
+import { PacketStream } from '../filesync/packet-stream';
+import { receiveTree } from './receive-tree';
+
+/** Where one exporter's output goes on this machine. */
+export type OutputTarget =
+  /** `local` exporter: the tree is written into this directory (fsutil packets). */
+  | { kind: 'directory'; dir: string }
+  /** `tar`, `oci`, `docker` exporters: the byte stream is written to this file. */
+  | { kind: 'file'; path: string };
+
+/** What an output received, reported per exporter index. */
+export interface ReceivedOutput {
+  exporterIndex: number;
+  bytes: number;
+  /** `exporter-md-*` headers the daemon attached (oci/docker), without the prefix. */
+  metadata: Record<string, string>;
+}
+
+/**
+ * `moby.filesync.v1.FileSend`: receives exporter outputs. The daemon names
+ * the exporter by its index in `SolveRequest.Exporters`
+ * (`buildkit-attachable-exporter-id`, absent before v0.13 = 0); the payload
+ * is fsutil packets for directories and raw bytes for files.
+ */
+export class FileSendProvider implements Attachable {
+  readonly received: ReceivedOutput[] = [];
+  private readonly failures: Error[] = [];
+
+  constructor(private readonly targets: ReadonlyMap<number, OutputTarget>) {}
+
+  /** Errors raised while receiving, for the solve to report. */
+  get errors(): readonly Error[] {
+    return this.failures;
+  }
+
+  register(registry: SessionServiceRegistry): void {
+    registry.addService(
+      { DiffCopy: rawMethod('/moby.filesync.v1.FileSend/DiffCopy', true, true) },
+      { DiffCopy: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => void this.diffCopy(call) },
+    );
+  }
+
+  private async diffCopy(call: grpc.ServerDuplexStream<Buffer, Buffer>): Promise<void> {
+    const index = Number(headerValues(call.metadata, 'buildkit-attachable-exporter-id')[0] ?? '0');
+    const target = this.targets.get(index);
+    if (!target) return failStream(call, Status.NOT_FOUND, `no output configured for exporter ${index}`);
+    const metadata: Record<string, string> = {};
+    for (const [key, value] of Object.entries(call.metadata.getMap())) {
+      if (key.startsWith('exporter-md-')) metadata[key.slice('exporter-md-'.length)] = String(value);
+    }
+    try {
+      const bytes = target.kind === 'directory'
+        ? (await receiveTree(new PacketStream(call), target.dir)).bytes
+        : await receiveFile(call, target.path);
+      this.received.push({ exporterIndex: index, bytes, metadata });
+    } catch (err) {
+      const error = BuildkitError.from(err, `receiving output of exporter ${index}`);
+      this.failures.push(error);
+      failStream(call, Status.INTERNAL, error.message);
+    }
+  }
+}
+
+/** Append every BytesMessage to `file` until the daemon half-closes, then end the call OK. */
+async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: string): Promise<number> {
+  const out = fs.createWriteStream(file, { mode: 0o644 });
+  let bytes = 0;
+  try {
+    for await (const message of call as AsyncIterable<Buffer>) {
+      const data = decodeBytesMessage(message);
+      bytes += data.length;
+      if (!out.write(data)) await new Promise((resolve) => out.once('drain', resolve));
+    }
+  } finally {
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+  call.end();
+  return bytes;
+}

@@ -1,0 +1,137 @@
+import { ControlClient } from './control/control-client';
+import type { SolveRequestInit, SolveResponse, SolveStatus, WorkerInfo } from './control/types';
+import { BuildkitError } from './errors';
+import { randomId } from './random-id';
+import { dockerSessionDialer } from './session/docker-session-dialer';
+import { Session, type SessionDialer, type SessionOptions } from './session/session';
+import type { BuilderAddress, TlsFiles } from './transport/builder-address';
+import { openGrpcChannel, type GrpcChannel } from './transport/channel';
+import { builderCandidates, noBuilderError, type BuilderCandidate } from './transport/resolve-builder';
+
+/** How to find and reach the daemon. */
+export interface ConnectOptions {
+  /** Builder address (`unix://`, `tcp://`, `docker://`); otherwise resolved from the environment. */
+  address?: string;
+  /** TLS files for a `tcp://` builder. */
+  tls?: TlsFiles;
+  /** Environment to resolve from (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** How long each candidate may take to answer (default 5 s). */
+  timeoutMs?: number;
+  /**
+   * How sessions reach a Docker engine: `grpc` = `Control/Session` inside the
+   * `/grpc` connection (default, works on every engine generation), `docker`
+   * = the engine's own `POST /session` upgrade. Standalone daemons always use `grpc`.
+   */
+  sessionTransport?: 'grpc' | 'docker';
+  signal?: AbortSignal;
+}
+
+/** Options of one solve run through {@link BuildkitClient.solve}. */
+export interface SolveOptions {
+  /** Receives every Status message as plain values. */
+  onStatus?: (status: SolveStatus) => void;
+  signal?: AbortSignal;
+}
+
+/** How long to wait for the Status stream to finish after the solve returned. */
+const statusDrainMs = 5_000;
+
+/**
+ * A connection to one BuildKit daemon: its Control API, and sessions opened
+ * on it. Close it (or `await using`) to release the connection.
+ */
+export class BuildkitClient implements AsyncDisposable {
+  /** The daemon's Control API. */
+  readonly control: ControlClient;
+
+  private constructor(
+    private readonly channel: GrpcChannel,
+    /** The candidate that answered. */
+    readonly builder: BuilderCandidate,
+    private readonly sessionTransport: 'grpc' | 'docker',
+  ) {
+    this.control = new ControlClient(channel);
+  }
+
+  /** The address this client talks to. */
+  get address(): BuilderAddress {
+    return this.channel.address;
+  }
+
+  /**
+   * Resolve the builder and connect to the first candidate that answers
+   * `ListWorkers`. If none does, the error lists every address tried and why.
+   */
+  static async connect(options: ConnectOptions = {}): Promise<BuildkitClient> {
+    const candidates = builderCandidates(options.address, options.env ?? process.env, options.tls);
+    const failures: Array<{ candidate: BuilderCandidate; error: unknown }> = [];
+    for (const candidate of candidates) {
+      options.signal?.throwIfAborted();
+      let channel: GrpcChannel | undefined;
+      try {
+        channel = await openGrpcChannel(candidate.address);
+        await new ControlClient(channel).listWorkers({ timeoutMs: options.timeoutMs ?? 5_000, signal: options.signal });
+        const transport = candidate.address.kind === 'docker' ? (options.sessionTransport ?? 'grpc') : 'grpc';
+        return new BuildkitClient(channel, candidate, transport);
+      } catch (error) {
+        await channel?.close();
+        if (options.signal?.aborted) throw BuildkitError.from(error, 'connecting to BuildKit');
+        failures.push({ candidate, error });
+      }
+    }
+    throw noBuilderError(failures);
+  }
+
+  /** The workers of the daemon. */
+  listWorkers(options: { signal?: AbortSignal } = {}): Promise<WorkerInfo[]> {
+    return this.control.listWorkers(options);
+  }
+
+  /** The dialer sessions of this client use. */
+  sessionDialer(): SessionDialer {
+    if (this.sessionTransport === 'docker' && this.address.kind === 'docker') return dockerSessionDialer(this.address.endpoint);
+    return this.control.sessionDialer();
+  }
+
+  /** Create and open a session on this daemon. The caller closes it. */
+  async openSession(options: SessionOptions & { signal?: AbortSignal } = {}): Promise<Session> {
+    const session = new Session(options);
+    await session.open(this.sessionDialer(), { signal: options.signal });
+    return session;
+  }
+
+  /**
+   * Run one solve and follow its progress. Status is read concurrently (the
+   * daemon only waits a few seconds for a job to appear) and drained after
+   * the solve returns. Aborting cancels the build on the daemon.
+   */
+  async solve(request: Omit<SolveRequestInit, 'ref'> & { ref?: string }, options: SolveOptions = {}): Promise<SolveResponse> {
+    const ref = request.ref ?? randomId();
+    const statusAbort = new AbortController();
+    const status = (async () => {
+      try {
+        for await (const update of this.control.status(ref, { signal: statusAbort.signal })) options.onStatus?.(update);
+      } catch {
+        // Progress is best effort; the solve's own result decides success.
+      }
+    })();
+    try {
+      return await this.control.solve({ ...request, ref }, { signal: options.signal });
+    } finally {
+      const timer = setTimeout(() => statusAbort.abort(), statusDrainMs);
+      if (options.signal?.aborted) statusAbort.abort();
+      await status;
+      clearTimeout(timer);
+    }
+  }
+
+  /** Close the connection (sessions opened on it should be closed first). */
+  async close(): Promise<void> {
+    await this.channel.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
