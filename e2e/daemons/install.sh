@@ -21,11 +21,12 @@
 #      NXBK_DAEMONS_REFRESH=1 to re-download the trixie/sid packages (sid moves).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$HERE/lib.sh"
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (apt-get, dockerd)"
 T_ALL=$(_t0)
+lock_state
 mkdir -p "$NXBK_HOME" "$PKGS" "$RUN" "$LOGS"
 
 # ---- 1. system packages from bookworm ---------------------------------------
@@ -69,7 +70,7 @@ if ((${#missing[@]})); then
   done
   step_done "${#missing[@]} installed"
 else
-  step_done "already installed"
+  step_skip "already installed"
 fi
 
 # ---- 2. docker.io 26 (trixie), 28 (sid), docker-buildx (sid), unpacked ------
@@ -128,25 +129,26 @@ EOF
 
   for spec in "${need_unpack[@]}"; do
     name=${spec%%:*}; pkgsuite=${spec#*:}
-    ver=$(apt-cache show "$pkgsuite" 2>/dev/null | awk '/^Version:/{print $2; exit}')
+    # (awk reads to the end: an early exit would SIGPIPE apt-cache under pipefail)
+    ver=$(apt-cache show "$pkgsuite" 2>/dev/null | awk '/^Version:/ && v == "" {v = $2} END {print v}')
     [[ -n $ver ]] || die "no $pkgsuite in the private apt lists"
     pkg=${pkgsuite%/*}
     deb="$DEBS/${pkg}_${ver//:/%3a}_$(dpkg --print-architecture).deb"
     if [[ ! -s $deb ]]; then
       (cd "$DEBS" && apt-get download -q "$pkgsuite" > /dev/null) || die "apt-get download $pkgsuite failed"
     fi
-    [[ -s $deb ]] || deb=$(ls -t "$DEBS/${pkg}_"*.deb | head -1)
+    [[ -s $deb ]] || deb=$(find "$DEBS" -maxdepth 1 -name "${pkg}_*.deb" -printf '%T@ %p\n' | sort -rn | sed -n '1s/^[^ ]* //p')
     tmp="$PKGS/.$name.tmp"; rm -rf "$tmp"; mkdir -p "$tmp"
     dpkg -x "$deb" "$tmp"
     echo "$ver" > "$tmp/.deb-version"
-    rm -rf "$PKGS/$name"; mv "$tmp" "$PKGS/$name"
+    rm -rf "${PKGS:?}/$name"; mv "$tmp" "$PKGS/$name"
     rm -f "$deb"   # unpacked; the .deb is not needed any more
     log "  $name <- $pkgsuite $ver"
   done
   unset APT_CONFIG
   step_done
 else
-  step_done "already unpacked: $(for s in "${UNPACK[@]}"; do n=${s%%:*}; printf '%s=%s ' "$n" "$(cat "$PKGS/$n/.deb-version")"; done)"
+  step_skip "already unpacked: $(for s in "${UNPACK[@]}"; do n=${s%%:*}; printf '%s=%s ' "$n" "$(cat "$PKGS/$n/.deb-version")"; done)"
 fi
 
 # docker.io >= 26 ships usr/bin/docker-init -> tini-static (from package
@@ -170,7 +172,7 @@ BASE_RECIPE=2   # bump when the rootfs layout below changes
 stamp="$(sha256sum /bin/busybox | cut -c1-64) recipe=$BASE_RECIPE arch=$(dpkg --print-architecture)"
 step "busybox base rootfs"
 if [[ -s $BASE_ROOTFS && -s $BASE_IMAGE_TAR && -s $BASE_IMAGE_ID_FILE && "$(cat "$NXBK_HOME/base.stamp" 2>/dev/null)" == "$stamp" ]]; then
-  step_done "up to date"
+  step_skip "up to date"
 else
   work=$(mktemp -d "$NXBK_HOME/.base.XXXXXX")
   trap 'rm -rf "$work"' EXIT
@@ -214,4 +216,4 @@ else
 fi
 
 touch "$NXBK_HOME/.installed"
-log "install complete in $(awk -v a="$T_ALL" -v b="$(_t0)" 'BEGIN{printf "%.1fs", b-a}') (state: $NXBK_HOME)"
+[[ -n "${NXBK_QUIET:-}" ]] || log "install complete in $(awk -v a="$T_ALL" -v b="$(_t0)" 'BEGIN{printf "%.1fs", b-a}') (state: $NXBK_HOME)"

@@ -1,10 +1,15 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts sourcing this
 # Shared settings and helpers for e2e/daemons/{install,up,down}.sh.
 # Sourced, not executed. Everything the scripts create lives under $NXBK_HOME
 # (never a machine-specific path in the repo): the unpacked engines, the data
 # and exec roots, sockets, logs, PID files, registry storage, daemons.{env,json}.
 
 NXBK_HOME="${NXBK_DAEMONS_HOME:-$HOME/.cache/nx-buildkit/daemons}"
+
+# Under `set -e` a failing command ends the script silently; say which one.
+set -E
+# shellcheck disable=SC2154  # rc is assigned inside the trap string
+trap 'rc=$?; printf "[nxbk-daemons] ERROR: \"%s\" failed (exit %s) at %s:%s\n" "$BASH_COMMAND" "$rc" "${BASH_SOURCE[0]##*/}" "$LINENO" >&2' ERR
 
 ENGINES=(docker-20 docker-26 docker-28)   # the Docker engines up.sh knows
 REGISTRY_ADDR=127.0.0.1:5000              # plain registry (HTTP, no auth)
@@ -31,11 +36,13 @@ _STEP_START=""
 _STEP_NAME=""
 log() { printf '[nxbk-daemons] %s\n' "$*"; }
 die() { printf '[nxbk-daemons] ERROR: %s\n' "$*" >&2; exit 1; }
-step() { _STEP_NAME="$*"; _STEP_START=$(_t0); log "$* ..."; }
+# NXBK_QUIET=1 (set by up.sh for its install.sh call) hides steps with nothing to do.
+step() { _STEP_NAME="$*"; _STEP_START=$(_t0); [[ -n "${NXBK_QUIET:-}" ]] || log "$* ..."; }
 step_done() {
   local extra="${1:-}"
   log "$_STEP_NAME: done${extra:+ ($extra)} in $(awk -v a="$_STEP_START" -v b="$(_t0)" 'BEGIN{printf "%.1fs", b-a}')"
 }
+step_skip() { [[ -n "${NXBK_QUIET:-}" ]] || step_done "$@"; }   # nothing to do
 
 # ---- engines ------------------------------------------------------------------
 # Prefix whose usr/{sbin,bin} hold the engine's dockerd, docker-proxy, docker-init.
@@ -91,10 +98,12 @@ registry_ping() { # 0 when /v2/ answers 200 (with credentials for the auth one)
 # dir: this guards against a recycled PID belonging to someone else.
 pid_is_ours() {
   local pid=$1
-  [[ "$pid" =~ ^[0-9]+$ ]] && [[ -r "/proc/$pid/cmdline" ]] || return 1
-  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$NXBK_HOME"
+  local cmd
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  cmd=$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline") || return 1   # gone: no such file
+  [[ $cmd == *"$NXBK_HOME"* ]]
 }
-read_pid() { [[ -s "$1" ]] && tr -dc '0-9' < "$1" || true; }
+read_pid() { if [[ -s "$1" ]]; then tr -dc '0-9' < "$1"; fi; }
 
 # ---- daemons.env / daemons.json ---------------------------------------------
 # Describe what is running *now* (whatever up.sh invocation started it), so the
@@ -138,4 +147,27 @@ write_manifest() {
     + (if $r  != "" then {registry: $r} else {} end)
     + (if $ra != "" then {registryAuth: {address: $ra, username: $u, password: $p}} else {} end)
     + {baseRootfs: $rootfs, baseImage: $img, baseImageId: $id}' > "$json.tmp" && mv -f "$json.tmp" "$json"
+}
+
+# unmount_under DIR: unmount every mount at or below DIR, deepest first (dockerd
+# bind-mounts its data root onto itself and overlay2 mounts layers; after a
+# SIGKILL they stay behind). Lazy unmount as a last resort. Prints the count.
+unmount_under() {
+  local d=$1 n=0 m
+  while IFS= read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m" >&2
+    n=$((n + 1))
+  done < <(awk -v d="$d" '{ mp=$5; gsub(/\\040/, " ", mp); if (mp == d || index(mp, d "/") == 1) print length(mp) "\t" mp }' /proc/self/mountinfo \
+           | sort -rn | cut -f2-)
+  echo "$n"
+}
+
+# One up/down/install at a time per state dir (e.g. parallel test workers all
+# calling up.sh). Nested calls (up.sh -> install.sh) inherit the lock.
+lock_state() {
+  [[ -n "${NXBK_DAEMONS_LOCKED:-}" ]] && return 0
+  mkdir -p "$NXBK_HOME"
+  exec 9> "$NXBK_HOME/.lock"
+  flock -w 300 9 || die "another up/down/install holds $NXBK_HOME/.lock"
+  export NXBK_DAEMONS_LOCKED=1
 }

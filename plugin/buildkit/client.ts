@@ -6,6 +6,7 @@ import { dockerSessionDialer } from './session/docker-session-dialer';
 import { Session, type SessionDialer, type SessionOptions } from './session/session';
 import type { BuilderAddress, TlsFiles } from './transport/builder-address';
 import { openGrpcChannel, type GrpcChannel } from './transport/channel';
+import { probeReachable } from './transport/probe';
 import { builderCandidates, noBuilderError, type BuilderCandidate } from './transport/resolve-builder';
 
 /** How to find and reach the daemon. */
@@ -34,6 +35,8 @@ export interface SolveOptions {
   signal?: AbortSignal;
 }
 
+/** How long a closed session is remembered for explaining failures of solves that used it. */
+const sessionMemoryMs = 60_000;
 /** How long to wait for the Status stream to finish after the solve returned. */
 const statusDrainMs = 5_000;
 
@@ -44,6 +47,9 @@ const statusDrainMs = 5_000;
 export class BuildkitClient implements AsyncDisposable {
   /** The daemon's Control API. */
   readonly control: ControlClient;
+
+  /** Sessions opened through this client, by ID, so failures can be explained. */
+  private readonly sessions = new Map<string, Session>();
 
   private constructor(
     private readonly channel: GrpcChannel,
@@ -70,6 +76,7 @@ export class BuildkitClient implements AsyncDisposable {
       options.signal?.throwIfAborted();
       let channel: GrpcChannel | undefined;
       try {
+        await probeReachable(candidate.address, options.timeoutMs ?? 5_000, options.signal);
         channel = await openGrpcChannel(candidate.address);
         await new ControlClient(channel).listWorkers({ timeoutMs: options.timeoutMs ?? 5_000, signal: options.signal });
         const transport = candidate.address.kind === 'docker' ? (options.sessionTransport ?? 'grpc') : 'grpc';
@@ -98,6 +105,8 @@ export class BuildkitClient implements AsyncDisposable {
   async openSession(options: SessionOptions & { signal?: AbortSignal } = {}): Promise<Session> {
     const session = new Session(options);
     await session.open(this.sessionDialer(), { signal: options.signal });
+    this.sessions.set(session.id, session);
+    void session.done.then(() => setTimeout(() => this.sessions.delete(session.id), sessionMemoryMs).unref?.());
     return session;
   }
 
@@ -118,12 +127,31 @@ export class BuildkitClient implements AsyncDisposable {
     })();
     try {
       return await this.control.solve({ ...request, ref }, { signal: options.signal });
+    } catch (err) {
+      throw this.explainSolveFailure(err, request.session);
     } finally {
       const timer = setTimeout(() => statusAbort.abort(), statusDrainMs);
       if (options.signal?.aborted) statusAbort.abort();
       await status;
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A lost session surfaces from the daemon as a bare transport error
+   * ("transport is closing", "error reading server preface: EOF"); say what
+   * actually happened when the solve's own session has ended.
+   */
+  private explainSolveFailure(err: unknown, sessionId: string): BuildkitError {
+    const error = BuildkitError.from(err);
+    const session = this.sessions.get(sessionId);
+    if (session && !session.isOpen && error.code !== 'cancelled') {
+      return new BuildkitError('session-closed', `the build's session closed before the solve finished (daemon said: ${error.message})`, {
+        cause: error,
+        grpcCode: error.grpcCode,
+      });
+    }
+    return error;
   }
 
   /** Close the connection (sessions opened on it should be closed first). */

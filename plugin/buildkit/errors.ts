@@ -1,3 +1,5 @@
+import { redact } from './redact';
+
 /**
  * The one error type of the BuildKit client. Every failure that leaves the
  * client is a `BuildkitError` with a stable `code`, a human message and the
@@ -76,7 +78,7 @@ export class BuildkitError extends Error {
   readonly grpcCode?: number;
 
   constructor(code: BuildkitErrorCode, message: string, options: { cause?: unknown } & BuildkitErrorDetails = {}) {
-    super(options.target ? `${options.target}: ${message}` : message, { cause: options.cause });
+    super(redact(options.target ? `${options.target}: ${message}` : message), { cause: options.cause });
     this.code = code;
     if (options.target !== undefined) this.target = options.target;
     if (options.vertex !== undefined) this.vertex = options.vertex;
@@ -95,7 +97,9 @@ export class BuildkitError extends Error {
     const prefix = context ? `${context}: ` : '';
     if (isGrpcStatusError(err)) {
       const code = codeByGrpcStatus[err.code] ?? 'unknown';
-      return new BuildkitError(code, prefix + (err.details || err.message), { cause: err, grpcCode: err.code });
+      // The cause keeps the status but not the raw text, which may quote session IDs.
+      const cause = Object.assign(new Error(redact(err.message)), { code: err.code, details: redact(err.details ?? '') });
+      return new BuildkitError(code, prefix + (err.details || err.message), { cause, grpcCode: err.code });
     }
     if (isAbortError(err)) {
       return new BuildkitError('cancelled', `${prefix}operation was aborted`, { cause: err });

@@ -75,7 +75,7 @@ async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: 
     for await (const message of call as AsyncIterable<Buffer>) {
       const data = decodeBytesMessage(message);
       bytes += data.length;
-      if (!out.write(data)) await new Promise((resolve) => out.once('drain', resolve));
+      if (!out.write(data)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     }
   } finally {
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));

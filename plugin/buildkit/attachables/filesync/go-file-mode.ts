@@ -17,7 +17,11 @@ export const GoMode = {
   perm: 0o777,
 } as const;
 
-const { S_IFMT, S_IFDIR, S_IFLNK, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, S_ISUID, S_ISGID, S_ISVTX } = fs.constants;
+const { S_IFMT, S_IFDIR, S_IFLNK, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK } = fs.constants;
+// POSIX special bits (not exported by every runtime's fs.constants typings).
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const S_ISVTX = 0o1000;
 
 /** Convert POSIX `st_mode` (from lstat) to Go FileMode bits, as an unsigned 32-bit number. */
 export function goFileMode(posixMode: number): number {

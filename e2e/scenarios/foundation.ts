@@ -1,0 +1,172 @@
+/**
+ * Foundation scenarios: the client core against a real daemon. Written with
+ * node:assert so the same code runs under `bun test` and under Node.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {
+  BuildkitClient, BuildkitError, FileSendProvider, FileSyncProvider, marshal, ProgressTracker, State,
+  type Attachable, type Session,
+} from '../../plugin/buildkit/index';
+import type { E2eDaemon } from '../support/daemons';
+import { readTree, tempDir, writeTree } from '../support/files';
+
+/** What a scenario runs against. */
+export interface ScenarioContext {
+  daemon: E2eDaemon;
+  transport: 'grpc' | 'docker';
+}
+
+export interface Scenario {
+  name: string;
+  /** Scenarios that do not use a daemon run once, not per daemon. */
+  perDaemon: boolean;
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
+
+/** Time a promise that must reject; returns the error and the elapsed milliseconds. */
+async function rejection(p: Promise<unknown>): Promise<{ error: Error; ms: number }> {
+  const start = Date.now();
+  try {
+    await p;
+  } catch (error) {
+    return { error: error as Error, ms: Date.now() - start };
+  }
+  assert.fail('expected the operation to fail');
+}
+
+export const foundationScenarios: Scenario[] = [
+  {
+    name: 'ListWorkers returns the daemon worker',
+    perDaemon: true,
+    async run(ctx) {
+      await using client = await connect(ctx);
+      const workers = await client.listWorkers();
+      assert.ok(workers.length >= 1, 'at least one worker');
+      assert.ok(workers[0]!.id.length > 0, 'worker has an ID');
+      assert.ok(workers[0]!.platforms.some((p) => p.os === 'linux'), 'worker builds for linux');
+    },
+  },
+  {
+    name: 'local source served by our session, mkfile, local export through FileSend',
+    perDaemon: true,
+    async run(ctx) {
+      using src = tempDir();
+      using out = tempDir();
+      writeTree(src.dir, {
+        'a.txt': 'alpha\n',
+        'run.sh': { content: '#!/bin/sh\necho run\n', mode: 0o755 },
+        'nested/deeper/leaf.txt': 'leaf\n',
+        'nested/empty/': null,
+        'nested/link-to-a': { symlink: '../a.txt' },
+      });
+      await using client = await connect(ctx);
+      const sync = new FileSyncProvider({ src: { dir: src.dir } });
+      const exportDir = path.join(out.dir, 'export');
+      const send = new FileSendProvider(new Map([[0, { kind: 'directory', dir: exportDir }]]));
+      await using session = await client.openSession({ attachables: [sync, send] });
+      const graph = State.scratch()
+        .copy(State.local('src', { sessionId: session.id }), '/', '/', { copyDirContents: true })
+        .mkfile('/generated.txt', 'made by LLB\n', { mode: 0o600 });
+      const progress = new ProgressTracker();
+      await client.solve(
+        { session: session.id, definition: marshal(graph), exporters: [{ type: 'local', attrs: {} }] },
+        { onStatus: progress.update },
+      );
+
+      assert.deepEqual(readTree(exportDir), {
+        'a.txt': 'file 644 alpha\n',
+        'generated.txt': 'file 600 made by LLB\n',
+        nested: 'dir 755',
+        'nested/deeper': 'dir 755',
+        'nested/deeper/leaf.txt': 'file 644 leaf\n',
+        'nested/empty': 'dir 755',
+        'nested/link-to-a': 'link -> ../a.txt',
+        'run.sh': 'file 755 #!/bin/sh\necho run\n',
+      });
+      assert.equal(sync.counters.diffCopyCalls, 1, 'one DiffCopy for the local source');
+      assert.equal(sync.counters.filesSent, 3, 'three regular files sent');
+      assert.equal(send.received.length, 1, 'one FileSend transfer');
+      const names = progress.vertexes.map((v) => v.name);
+      assert.ok(names.includes('local://src'), `local source vertex reported (${names.join(', ')})`);
+      assert.ok(progress.vertexes.length >= 4, 'local, copy, mkfile and export vertices reported');
+      assert.deepEqual(progress.incomplete.map((v) => v.name), [], 'every vertex completed');
+      assert.deepEqual(progress.failed.map((v) => v.name), [], 'no vertex failed');
+    },
+  },
+  {
+    name: 'a closed session is gone from the daemon',
+    perDaemon: true,
+    async run(ctx) {
+      using src = tempDir();
+      writeTree(src.dir, { 'x.txt': 'x' });
+      await using client = await connect(ctx);
+      const session = await client.openSession({ attachables: [new FileSyncProvider({ src: { dir: src.dir } })] });
+      const id = session.id;
+      await session.close();
+      const graph = State.scratch().copy(State.local('src', { sessionId: id }), '/', '/');
+      const solveWithClosed = () => rejection(client.solve({ session: id, definition: marshal(graph) }));
+      let { error, ms } = await solveWithClosed();
+      assert.ok(error instanceof BuildkitError, 'a BuildkitError');
+      if (ctx.transport === 'docker') {
+        // Over the Engine's /session upgrade the daemon notices a closed
+        // connection at its next health check (1–5 s interval), and until then
+        // answers with transport errors; poll until it reports the session unknown.
+        const deadline = Date.now() + 40_000;
+        while (!/no active session/.test(error.message) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 1_000));
+          ({ error, ms } = await solveWithClosed());
+        }
+      }
+      assert.match(error.message, /no active session/);
+      assert.ok(ms < 20_000, `failed within 20 s (took ${ms} ms)`);
+      assert.ok(!error.message.includes(id), 'the session ID is not in the message');
+    },
+  },
+  {
+    name: 'a session dropped mid-transfer fails the solve clearly, without hanging',
+    perDaemon: true,
+    async run(ctx) {
+      await using client = await connect(ctx);
+      let session: Session | undefined;
+      // A FileSync that never answers: the transfer is in flight when the connection drops.
+      const stalled = new Promise<void>((resolve) => {
+        const hanging: Attachable = {
+          register(registry) {
+            const identity = (b: Buffer) => b;
+            registry.addService(
+              { DiffCopy: { path: '/moby.filesync.v1.FileSync/DiffCopy', requestStream: true, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+              { DiffCopy: () => resolve() },
+            );
+          },
+        };
+        void client.openSession({ attachables: [hanging] }).then((s) => (session = s));
+      });
+      while (!session) await new Promise((r) => setTimeout(r, 10));
+      const graph = State.scratch().copy(State.local('src', { sessionId: session.id }), '/', '/');
+      const solve = client.solve({ session: session.id, definition: marshal(graph) });
+      await stalled;
+      await session.close();
+      const { error, ms } = await rejection(solve);
+      assert.ok(error instanceof BuildkitError, 'a BuildkitError');
+      assert.ok(ms < 30_000, `failed within 30 s (took ${ms} ms)`);
+      assert.equal((error as BuildkitError).code, 'session-closed', error.message);
+      assert.match(error.message, /session closed before the solve finished/);
+    },
+  },
+  {
+    name: 'an unreachable builder address fails clearly within 10 s',
+    perDaemon: false,
+    async run() {
+      for (const address of ['unix:///nonexistent/buildkitd.sock', 'tcp://127.0.0.1:1', 'docker:///nonexistent/docker.sock']) {
+        const { error, ms } = await rejection(BuildkitClient.connect({ address, timeoutMs: 5_000 }));
+        assert.ok(error instanceof BuildkitError, `${address}: a BuildkitError`);
+        assert.equal(error.code, 'unavailable', `${address}: code unavailable (${error.message})`);
+        assert.ok(error.message.includes(address.replace('docker://', 'docker://')), `${address}: named in "${error.message}"`);
+        assert.ok(ms < 10_000, `${address}: failed within 10 s (took ${ms} ms)`);
+      }
+    },
+  },
+];

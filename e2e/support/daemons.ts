@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A daemon the e2e suite runs against. */
+export interface E2eDaemon {
+  /** Short name used in test titles (docker-28, docker-26, docker-20, external). */
+  name: string;
+  /** Builder address for BuildkitClient.connect. */
+  address: string;
+  /** `docker` for Docker engines (both session transports are tested), else `buildkitd`. */
+  kind: 'docker' | 'buildkitd';
+}
+
+/** What e2e/daemons/up.sh started (daemons.json). */
+export interface E2eEnvironment {
+  daemons: E2eDaemon[];
+  registry?: string;
+  registryAuth?: { address: string; username: string; password: string };
+  baseImage?: string;
+}
+
+/** Where e2e/daemons/*.sh keep their state. */
+export function daemonsHome(): string {
+  return process.env.NXBK_DAEMONS_HOME ?? path.join(os.homedir(), '.cache', 'nx-buildkit', 'daemons');
+}
+
+/**
+ * The daemons to test against. `NXBK_E2E_BUILDER` names any external builder
+ * (`unix://…`, `tcp://…`, `docker://…`): then only that one is used and no
+ * daemon is started. Otherwise the daemons started by e2e/daemons/up.sh.
+ */
+export function e2eEnvironment(): E2eEnvironment {
+  const external = process.env.NXBK_E2E_BUILDER;
+  if (external) {
+    return { daemons: [{ name: 'external', address: external, kind: external.startsWith('docker') ? 'docker' : 'buildkitd' }] };
+  }
+  const file = path.join(daemonsHome(), 'daemons.json');
+  if (!fs.existsSync(file)) {
+    throw new Error(`no daemons for the e2e suite: ${file} is missing (run e2e/daemons/up.sh, or set NXBK_E2E_BUILDER)`);
+  }
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as E2eEnvironment & { daemons: Array<E2eDaemon & { address: string }> };
+  const only = process.env.NXBK_E2E_DAEMONS?.split(',').filter(Boolean);
+  return {
+    ...parsed,
+    daemons: parsed.daemons
+      .filter((d) => !only || only.includes(d.name))
+      .map((d) => ({ name: d.name, kind: d.kind === 'docker' ? 'docker' : 'buildkitd', address: d.kind === 'docker' ? d.address.replace(/^unix:\/\//, 'docker://') : d.address })),
+  };
+}
+
+/** The session transports worth testing on a daemon. */
+export function sessionTransports(daemon: E2eDaemon): Array<'grpc' | 'docker'> {
+  return daemon.kind === 'docker' ? ['grpc', 'docker'] : ['grpc'];
+}

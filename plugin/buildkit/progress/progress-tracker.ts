@@ -1,0 +1,44 @@
+import type { SolveStatus, VertexUpdate } from '../control/types';
+
+/**
+ * Merges the incremental Status stream of a solve into the current state of
+ * every vertex (the same digest arrives many times; the last value of each
+ * field wins, as BuildKit's own progress display does).
+ */
+export class ProgressTracker {
+  private readonly byDigest = new Map<string, VertexUpdate>();
+  private readonly logChunks: Array<{ vertex: string; data: Uint8Array }> = [];
+
+  /** Feed one Status message; pass as `onStatus`. */
+  readonly update = (status: SolveStatus): void => {
+    for (const v of status.vertexes) {
+      const prev = this.byDigest.get(v.digest);
+      this.byDigest.set(v.digest, prev ? { ...prev, ...definedFields(v) } : v);
+    }
+    for (const log of status.logs) this.logChunks.push({ vertex: log.vertex, data: log.data });
+  };
+
+  /** Every vertex seen, in first-seen order. */
+  get vertexes(): VertexUpdate[] {
+    return [...this.byDigest.values()];
+  }
+
+  /** Vertices not completed yet. */
+  get incomplete(): VertexUpdate[] {
+    return this.vertexes.filter((v) => !v.completed);
+  }
+
+  /** Vertices that reported an error. */
+  get failed(): VertexUpdate[] {
+    return this.vertexes.filter((v) => v.error);
+  }
+
+  /** All output the build's steps printed, per vertex digest. */
+  logsOf(digest: string): string {
+    return Buffer.concat(this.logChunks.filter((l) => l.vertex === digest).map((l) => Buffer.from(l.data))).toString('utf8');
+  }
+}
+
+function definedFields(v: VertexUpdate): Partial<VertexUpdate> {
+  return Object.fromEntries(Object.entries(v).filter(([, value]) => value !== undefined)) as Partial<VertexUpdate>;
+}
