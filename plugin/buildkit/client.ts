@@ -37,6 +37,8 @@ export interface SolveOptions {
 
 /** How long a closed session is remembered for explaining failures of solves that used it. */
 const sessionMemoryMs = 60_000;
+/** How long a failed solve waits for its session's end to become visible locally. */
+const sessionSettleMs = 250;
 /** How long to wait for the Status stream to finish after the solve returned. */
 const statusDrainMs = 5_000;
 
@@ -128,7 +130,7 @@ export class BuildkitClient implements AsyncDisposable {
     try {
       return await this.control.solve({ ...request, ref }, { signal: options.signal });
     } catch (err) {
-      throw this.explainSolveFailure(err, request.session);
+      throw options.signal?.aborted ? BuildkitError.from(err) : await this.explainSolveFailure(err, request.session);
     } finally {
       const timer = setTimeout(() => statusAbort.abort(), statusDrainMs);
       if (options.signal?.aborted) statusAbort.abort();
@@ -142,10 +144,12 @@ export class BuildkitClient implements AsyncDisposable {
    * ("transport is closing", "error reading server preface: EOF"); say what
    * actually happened when the solve's own session has ended.
    */
-  private explainSolveFailure(err: unknown, sessionId: string): BuildkitError {
+  private async explainSolveFailure(err: unknown, sessionId: string): Promise<BuildkitError> {
     const error = BuildkitError.from(err);
     const session = this.sessions.get(sessionId);
-    if (session && !session.isOpen && error.code !== 'cancelled') {
+    // The daemon may report the failure a moment before our side sees the connection end.
+    if (session?.isOpen) await Promise.race([session.done, new Promise((r) => setTimeout(r, sessionSettleMs))]);
+    if (session && !session.isOpen) {
       return new BuildkitError('session-closed', `the build's session closed before the solve finished (daemon said: ${error.message})`, {
         cause: error,
         grpcCode: error.grpcCode,

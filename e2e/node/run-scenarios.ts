@@ -1,0 +1,37 @@
+/**
+ * Runs the e2e scenarios under Node (the bun test files run the same
+ * scenarios under Bun). Built with `bun build --target=node` by
+ * scripts/test-all.sh; prints one line per scenario and a machine-readable
+ * tally as the last line.
+ */
+import { foundationScenarios } from '../scenarios/foundation';
+import type { Scenario } from '../scenarios/foundation';
+import { e2eEnvironment, sessionTransports } from '../support/daemons';
+
+const suites: Scenario[][] = [foundationScenarios];
+const env = e2eEnvironment();
+let passed = 0;
+let failed = 0;
+
+async function run(title: string, fn: () => Promise<void>): Promise<void> {
+  const start = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - [node] ${title} (${Date.now() - start} ms)`);
+  } catch (err) {
+    failed++;
+    console.log(`not ok - [node] ${title}\n  ${String((err as Error)?.stack ?? err).split('\n').join('\n  ')}`);
+  }
+}
+
+for (const scenarios of suites) {
+  for (const s of scenarios.filter((x) => !x.perDaemon)) await run(s.name, () => s.run({ daemon: env.daemons[0]!, transport: 'grpc' }));
+  for (const daemon of env.daemons) {
+    for (const transport of sessionTransports(daemon)) {
+      for (const s of scenarios.filter((x) => x.perDaemon)) await run(`${daemon.name} (${transport}) > ${s.name}`, () => s.run({ daemon, transport }));
+    }
+  }
+}
+console.log(`node-e2e-tally passed=${passed} failed=${failed} runtime=${process.versions.node}`);
+process.exitCode = failed > 0 ? 1 : 0;
