@@ -94,6 +94,39 @@ export interface CopyOptions {
   excludePatterns?: readonly string[];
 }
 
+/** A mount of a `run` step besides the root filesystem. */
+export type RunMount =
+  /** Another state mounted at `dest` (read-only unless `readonly: false`; writes are discarded). */
+  | { type: 'bind'; dest: string; source: State; selector?: string; readonly?: boolean }
+  /** A secret file from the session's Secrets attachable (default dest: /run/secrets/<id>). */
+  | { type: 'secret'; dest: string; id: string; optional?: boolean; mode?: number; uid?: number; gid?: number }
+  /** An SSH agent socket forwarded from the session's SSH attachable. */
+  | { type: 'ssh'; dest: string; id?: string; optional?: boolean; mode?: number; uid?: number; gid?: number }
+  /** A persistent cache directory keyed by `id`. */
+  | { type: 'cache'; dest: string; id: string; sharing?: 'shared' | 'private' | 'locked' }
+  /** An empty in-memory filesystem. */
+  | { type: 'tmpfs'; dest: string };
+
+/** A process to run on top of a state. */
+export interface RunOptions {
+  args: readonly string[];
+  /** `KEY=value` entries; defaults to a standard PATH. */
+  env?: readonly string[];
+  cwd?: string;
+  user?: string;
+  /** `sandbox` (default), `host` or `none`. */
+  network?: 'sandbox' | 'host' | 'none';
+  mounts?: readonly RunMount[];
+  /** Environment variables filled from secrets. */
+  secretEnv?: ReadonlyArray<{ id: string; name: string; optional?: boolean }>;
+  /** Extra /etc/hosts entries. */
+  extraHosts?: ReadonlyArray<{ host: string; ip: string }>;
+  customName?: string;
+  ignoreCache?: boolean;
+}
+
+const defaultPath = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** BuildKit's marker for "no timestamp given" in file actions (keeps the daemon's default). */
 const unsetTime = '-1';
 
@@ -184,6 +217,42 @@ export class State {
     );
   }
 
+  /** Run a process on this state; the result is its root filesystem after the run. */
+  run(options: RunOptions): State {
+    const inputs: StateOutput[] = [];
+    const inputIndex = (state: State): number => {
+      if (!state.output) return -1;
+      inputs.push(state.output);
+      return inputs.length - 1;
+    };
+    const mounts: Array<Record<string, unknown>> = [{ input: inputIndex(this), dest: '/', output: 0 }];
+    for (const m of options.mounts ?? []) mounts.push(wireMount(m, inputIndex));
+    const network = { sandbox: 'UNSET', host: 'HOST', none: 'NONE' }[options.network ?? 'sandbox'];
+    const node: LlbNode = {
+      body: {
+        exec: {
+          meta: {
+            args: [...options.args],
+            env: [...(options.env ?? [defaultPath])],
+            cwd: options.cwd ?? '/',
+            ...(options.user ? { user: options.user } : {}),
+            ...(options.extraHosts?.length ? { extraHosts: options.extraHosts.map((h) => ({ Host: h.host, IP: h.ip })) } : {}),
+          },
+          mounts,
+          network,
+          ...(options.secretEnv?.length
+            ? { secretenv: options.secretEnv.map((e) => ({ ID: e.id, name: e.name, optional: e.optional ?? false })) }
+            : {}),
+        },
+      },
+      inputs,
+      ...(options.customName || options.ignoreCache
+        ? { metadata: { ...(options.customName ? { customName: options.customName } : {}), ...(options.ignoreCache ? { ignoreCache: true } : {}) } }
+        : {}),
+    };
+    return new State({ node, index: 0 });
+  }
+
   /** This state with progress shown under `name`. */
   withCustomName(name: string): State {
     if (!this.output) return this;
@@ -205,6 +274,24 @@ export class State {
       inputs,
     };
     return new State({ node, index: 0 });
+  }
+}
+
+function wireMount(m: RunMount, inputIndex: (s: State) => number): Record<string, unknown> {
+  const perms = (x: { mode?: number; uid?: number; gid?: number }, defaultMode: number) => ({
+    uid: x.uid ?? 0, gid: x.gid ?? 0, mode: x.mode ?? defaultMode,
+  });
+  switch (m.type) {
+    case 'bind':
+      return { input: inputIndex(m.source), selector: m.selector ?? '', dest: m.dest, output: -1, readonly: m.readonly ?? true };
+    case 'secret':
+      return { input: -1, dest: m.dest, output: -1, mountType: 'SECRET', secretOpt: { ID: m.id, ...perms(m, 0o400), optional: m.optional ?? false } };
+    case 'ssh':
+      return { input: -1, dest: m.dest, output: -1, mountType: 'SSH', SSHOpt: { ID: m.id ?? 'default', ...perms(m, 0o600), optional: m.optional ?? false } };
+    case 'cache':
+      return { input: -1, dest: m.dest, output: -1, mountType: 'CACHE', cacheOpt: { ID: m.id, sharing: (m.sharing ?? 'shared').toUpperCase() } };
+    case 'tmpfs':
+      return { input: -1, dest: m.dest, output: -1, mountType: 'TMPFS' };
   }
 }
 
