@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop what up.sh started. Usage: down.sh [docker-20|docker-26|docker-28|registry ...]
+# Stop what up.sh started. Usage: down.sh [docker-20|docker-26|docker-28|docker-28c|registry ...]
 # (default: all). Only PIDs recorded under $NXBK_HOME are signalled (never
 # processes found by name), and only while their command line still mentions
 # $NXBK_HOME (guards against recycled PIDs): SIGTERM, then SIGKILL after 10 s.
@@ -25,7 +25,7 @@ engines=() registries=()
 (($#)) || set -- "${ENGINES[@]}" registry
 for a in "$@"; do
   case "$a" in
-    docker-20|docker-26|docker-28) engines+=("$a") ;;
+    docker-20|docker-26|docker-28|docker-28c) engines+=("$a") ;;
     registry) read -r -a registries <<<"$(registry_names)" ;;
     *) die "unknown daemon '$a' (known: ${ENGINES[*]} registry)" ;;
   esac

@@ -11,7 +11,9 @@ set -E
 # shellcheck disable=SC2154  # rc is assigned inside the trap string
 trap 'rc=$?; printf "[nxbk-daemons] ERROR: \"%s\" failed (exit %s) at %s:%s\n" "$BASH_COMMAND" "$rc" "${BASH_SOURCE[0]##*/}" "$LINENO" >&2' ERR
 
-ENGINES=(docker-20 docker-26 docker-28)   # the Docker engines up.sh knows
+ENGINES=(docker-20 docker-26 docker-28 docker-28c)   # the Docker engines up.sh knows
+# Newest first: consumers that take "the first daemon" get the most capable.
+ENGINES_NEWEST_FIRST=(docker-28 docker-28c docker-26 docker-20)
 REGISTRY_ADDR=127.0.0.1:5000              # plain registry (HTTP, no auth)
 REGISTRY_AUTH_ADDR=127.0.0.1:5001         # same, with htpasswd basic auth
 REGISTRY_USER=nxbk
@@ -51,6 +53,7 @@ engine_prefix() {
   case "$1" in
     docker-20) echo "" ;;
     docker-26|docker-28) echo "$PKGS/$1" ;;
+    docker-28c) echo "$PKGS/docker-28" ;;
     *) die "unknown engine $1" ;;
   esac
 }
@@ -64,6 +67,15 @@ engine_path() {
   else
     echo "/usr/sbin:/usr/bin:/sbin:/bin"
   fi
+}
+# docker-28c is Docker 28 with the containerd image store: the only image store
+# whose embedded BuildKit offers the image (push), oci and docker exporters.
+engine_image_store() { [[ $1 == docker-28c ]] && echo containerd || echo classic; }
+engine_extra_flags() { [[ $1 == docker-28c ]] && echo "--feature containerd-snapshotter=true"; return 0; }
+# With the containerd image store, --storage-driver names a containerd snapshotter.
+engine_storage_driver() {
+  if [[ $(engine_image_store "$1") == containerd ]]; then [[ $2 == overlay2 ]] && echo overlayfs || echo native
+  else echo "$2"; fi
 }
 engine_sock() { echo "$NXBK_HOME/$1.sock"; }
 engine_dir() { echo "$RUN/$1"; }                  # data/ exec/ dockerd.pid
@@ -121,14 +133,14 @@ write_manifest() {
   local env="$NXBK_HOME/daemons.env" json="$NXBK_HOME/daemons.json"
   local daemons='[]' lines=() name sock ver any=""
   # Newest engine first: consumers that take "the first daemon" get the most capable.
-  for name in docker-28 docker-26 docker-20; do
+  for name in "${ENGINES_NEWEST_FIRST[@]}"; do
     engine_running "$name" || continue
     any=1
     sock=$(engine_sock "$name")
     ver=$(curl -fsS --max-time 3 --unix-socket "$sock" http://d/version | jq -r .Version 2>/dev/null || echo unknown)
     lines+=("$(engine_env_var "$name")=$sock")
-    daemons=$(jq -c --arg n "$name" --arg a "unix://$sock" --arg v "$ver" \
-      '. + [{name:$n, address:$a, kind:"docker", engineVersion:$v}]' <<<"$daemons")
+    daemons=$(jq -c --arg n "$name" --arg a "unix://$sock" --arg v "$ver" --arg st "$(engine_image_store "$name")" \
+      '. + [{name:$n, address:$a, kind:"docker", engineVersion:$v, imageStore:$st}]' <<<"$daemons")
   done
   local reg="" regauth=""
   registry_running registry-5000 && { reg=$REGISTRY_ADDR; any=1; lines+=("NXBK_REGISTRY=$reg"); }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start real Docker engines (embedded BuildKit) and local registries for the e2e
-# suite; leave already-running ones alone. Usage: up.sh [docker-20|docker-26|docker-28|registry ...]
+# suite; leave already-running ones alone. Usage: up.sh [docker-20|docker-26|docker-28|docker-28c|registry ...]
 # (default: all). Runs install.sh first (fast when nothing is missing).
 #
 # Each engine gets its own --data-root, --exec-root, --pidfile and unix socket
@@ -40,7 +40,7 @@ want_engines=() want_registry=""
 (($#)) || set -- "${ENGINES[@]}" registry
 for a in "$@"; do
   case "$a" in
-    docker-20|docker-26|docker-28) want_engines+=("$a") ;;
+    docker-20|docker-26|docker-28|docker-28c) want_engines+=("$a") ;;
     registry) want_registry=1 ;;
     *) die "unknown daemon '$a' (known: ${ENGINES[*]} registry)" ;;
   esac
@@ -134,7 +134,7 @@ start_engine() {
   setsid env -i PATH="$(engine_path "$name")" HOME="$HOME" "$dockerd" \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
     -H "unix://$sock" \
-    --storage-driver="$SD" \
+    --storage-driver="$(engine_storage_driver "$name" "$SD")" $(engine_extra_flags "$name") \
     --bridge=none --iptables=false --ip-masq=false --ip-forward=false \
     --insecure-registry "$REGISTRY_ADDR" --insecure-registry "$REGISTRY_AUTH_ADDR" \
     --containerd-namespace "nxbk-$name" --containerd-plugins-namespace "nxbk-$name-plugins" \
@@ -194,16 +194,24 @@ step_done "${STARTED[*]+started: ${STARTED[*]}}"
 # ---- base image into every running engine -----------------------------------
 want_id=$(cat "$BASE_IMAGE_ID_FILE")
 running_engines=()
-for e in docker-28 docker-26 docker-20; do engine_running "$e" && running_engines+=("$e"); done
+for e in "${ENGINES_NEWEST_FIRST[@]}"; do engine_running "$e" && running_engines+=("$e"); done
 if ((${#running_engines[@]})); then
   step "load $BASE_IMAGE into ${running_engines[*]}"
   loaded=()
   for e in "${running_engines[@]}"; do
+    # The containerd image store reports the manifest digest as the image ID,
+    # the classic store the config digest; compare the latter's where it applies.
+    want=$want_id; [[ $(engine_image_store "$e") == containerd ]] && want=$(cat "$BASE_IMAGE_ID_FILE.containerd" 2>/dev/null || echo unknown)
     have=$(dcli "$e" image inspect -f '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || true)
-    if [[ $have != "$want_id" ]]; then
+    if [[ $have != "$want" ]]; then
       dcli "$e" load -q -i "$BASE_IMAGE_TAR" > /dev/null || die "$e: docker load of $BASE_IMAGE_TAR failed"
       have=$(dcli "$e" image inspect -f '{{.Id}}' "$BASE_IMAGE")
-      [[ $have == "$want_id" ]] || die "$e: loaded $BASE_IMAGE has id $have, expected $want_id"
+      if [[ $(engine_image_store "$e") == containerd ]]; then
+        [[ -n $have ]] || die "$e: $BASE_IMAGE missing after docker load"
+        echo "$have" > "$BASE_IMAGE_ID_FILE.containerd"
+      else
+        [[ $have == "$want_id" ]] || die "$e: loaded $BASE_IMAGE has id $have, expected $want_id"
+      fi
       loaded+=("$e")
     fi
   done
@@ -246,7 +254,7 @@ fi
 
 write_manifest
 log "up in $(awk -v a="$T_ALL" -v b="$(_t0)" 'BEGIN{printf "%.1fs", b-a}'): $NXBK_HOME/daemons.json"
-for e in docker-28 docker-26 docker-20; do
+for e in "${ENGINES_NEWEST_FIRST[@]}"; do
   engine_running "$e" && log "  $e  unix://$(engine_sock "$e")  (engine $(curl -fsS --max-time 3 --unix-socket "$(engine_sock "$e")" http://d/version | jq -r .Version))"
 done
 for r in $(registry_names); do registry_running "$r" && log "  $r  http://$(registry_addr "$r")"; done

@@ -10,6 +10,11 @@ export interface E2eDaemon {
   address: string;
   /** `docker` for Docker engines (both session transports are tested), else `buildkitd`. */
   kind: 'docker' | 'buildkitd';
+  /**
+   * Docker engines only: `containerd` (docker-28c) offers BuildKit's image
+   * (push), oci and docker exporters; the `classic` store only moby, local and tar.
+   */
+  imageStore?: 'classic' | 'containerd';
 }
 
 /** What e2e/daemons/up.sh started (daemons.json). */
@@ -45,7 +50,12 @@ export function e2eEnvironment(): E2eEnvironment {
     ...parsed,
     daemons: parsed.daemons
       .filter((d) => !only || only.includes(d.name))
-      .map((d) => ({ name: d.name, kind: d.kind === 'docker' ? 'docker' : 'buildkitd', address: d.kind === 'docker' ? d.address.replace(/^unix:\/\//, 'docker://') : d.address })),
+      .map((d) => ({
+        name: d.name,
+        kind: d.kind === 'docker' ? 'docker' : 'buildkitd',
+        address: d.kind === 'docker' ? d.address.replace(/^unix:\/\//, 'docker://') : d.address,
+        ...(d.imageStore ? { imageStore: d.imageStore } : {}),
+      })),
   };
 }
 

@@ -72,11 +72,22 @@ async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: 
   const out = fs.createWriteStream(file, { mode: 0o644 });
   let bytes = 0;
   try {
-    for await (const message of call as AsyncIterable<Buffer>) {
-      const data = decodeBytesMessage(message);
-      bytes += data.length;
-      if (!out.write(data)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-    }
+    // Events, not `for await`: the async iterator destroys the call when the
+    // loop ends, and a destroyed call can no longer send the OK status the
+    // daemon waits for after its half-close.
+    await new Promise<void>((resolve, reject) => {
+      call.on('data', (message: Buffer) => {
+        const data = decodeBytesMessage(message);
+        bytes += data.length;
+        if (!out.write(data)) {
+          call.pause();
+          out.once('drain', () => call.resume());
+        }
+      });
+      call.once('end', () => resolve());
+      call.once('error', reject);
+      call.once('cancelled', () => reject(new BuildkitError('cancelled', 'the daemon cancelled the output transfer')));
+    });
   } finally {
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
