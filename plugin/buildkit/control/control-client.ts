@@ -46,6 +46,17 @@ export class ControlClient {
     return fromWireUsage(res);
   }
 
+  /**
+   * Remove cache records (`all` includes records in use by nothing but
+   * still referenced as cache). Resolves with how many records were removed.
+   */
+  async prune(options: CallOptions & { all?: boolean; filters?: string[] } = {}): Promise<number> {
+    let removed = 0;
+    const request = { all: options.all ?? false, filter: options.filters ?? [] };
+    for await (const _ of serverStreamCall(this.channel.client, `${service}/Prune`, codecs.pruneRequest, codecs.usageRecord, request, `Prune on ${this.address}`, options)) removed++;
+    return removed;
+  }
+
   /** Run one solve; resolves when the build and its exports are done. Aborting cancels the build on the daemon. */
   async solve(request: SolveRequestInit, options: CallOptions = {}): Promise<SolveResponse> {
     const res = await unaryCall(this.channel.client, `${service}/Solve`, codecs.solveRequest, codecs.solveResponse, toWireSolveRequest(request), 'solve', options);

@@ -16,6 +16,8 @@ export const codecs = {
   infoRequest: messageCodec<moby.buildkit.v1.InfoRequest>('moby.buildkit.v1.InfoRequest'),
   infoResponse: messageCodec<moby.buildkit.v1.InfoResponse>('moby.buildkit.v1.InfoResponse'),
   diskUsageRequest: messageCodec<moby.buildkit.v1.DiskUsageRequest>('moby.buildkit.v1.DiskUsageRequest'),
+  pruneRequest: messageCodec<moby.buildkit.v1.PruneRequest>('moby.buildkit.v1.PruneRequest'),
+  usageRecord: messageCodec<moby.buildkit.v1.UsageRecord>('moby.buildkit.v1.UsageRecord'),
   diskUsageResponse: messageCodec<moby.buildkit.v1.DiskUsageResponse>('moby.buildkit.v1.DiskUsageResponse'),
 };
 

@@ -2037,6 +2037,326 @@ export const descriptor = {
     }
    }
   },
+  "containerd": {
+   "nested": {
+    "services": {
+     "nested": {
+      "content": {
+       "nested": {
+        "v1": {
+         "nested": {
+          "Content": {
+           "methods": {
+            "Info": {
+             "requestType": "InfoRequest",
+             "responseType": "InfoResponse"
+            },
+            "Update": {
+             "requestType": "UpdateRequest",
+             "responseType": "UpdateResponse"
+            },
+            "List": {
+             "requestType": "ListContentRequest",
+             "responseType": "ListContentResponse",
+             "responseStream": true
+            },
+            "Delete": {
+             "requestType": "DeleteContentRequest",
+             "responseType": "google.protobuf.Empty"
+            },
+            "Read": {
+             "requestType": "ReadContentRequest",
+             "responseType": "ReadContentResponse",
+             "responseStream": true
+            },
+            "Status": {
+             "requestType": "StatusRequest",
+             "responseType": "StatusResponse"
+            },
+            "ListStatuses": {
+             "requestType": "ListStatusesRequest",
+             "responseType": "ListStatusesResponse"
+            },
+            "Write": {
+             "requestType": "WriteContentRequest",
+             "requestStream": true,
+             "responseType": "WriteContentResponse",
+             "responseStream": true
+            },
+            "Abort": {
+             "requestType": "AbortRequest",
+             "responseType": "google.protobuf.Empty"
+            }
+           }
+          },
+          "Info": {
+           "fields": {
+            "digest": {
+             "type": "string",
+             "id": 1
+            },
+            "size": {
+             "type": "int64",
+             "id": 2
+            },
+            "createdAt": {
+             "type": "google.protobuf.Timestamp",
+             "id": 3,
+             "protoName": "created_at"
+            },
+            "updatedAt": {
+             "type": "google.protobuf.Timestamp",
+             "id": 4,
+             "protoName": "updated_at"
+            },
+            "labels": {
+             "keyType": "string",
+             "type": "string",
+             "id": 5
+            }
+           }
+          },
+          "InfoRequest": {
+           "fields": {
+            "digest": {
+             "type": "string",
+             "id": 1
+            }
+           }
+          },
+          "InfoResponse": {
+           "fields": {
+            "info": {
+             "type": "Info",
+             "id": 1
+            }
+           }
+          },
+          "UpdateRequest": {
+           "fields": {
+            "info": {
+             "type": "Info",
+             "id": 1
+            },
+            "updateMask": {
+             "type": "google.protobuf.FieldMask",
+             "id": 2,
+             "protoName": "update_mask"
+            }
+           }
+          },
+          "UpdateResponse": {
+           "fields": {
+            "info": {
+             "type": "Info",
+             "id": 1
+            }
+           }
+          },
+          "ListContentRequest": {
+           "fields": {
+            "filters": {
+             "rule": "repeated",
+             "type": "string",
+             "id": 1
+            }
+           }
+          },
+          "ListContentResponse": {
+           "fields": {
+            "info": {
+             "rule": "repeated",
+             "type": "Info",
+             "id": 1
+            }
+           }
+          },
+          "DeleteContentRequest": {
+           "fields": {
+            "digest": {
+             "type": "string",
+             "id": 1
+            }
+           }
+          },
+          "ReadContentRequest": {
+           "fields": {
+            "digest": {
+             "type": "string",
+             "id": 1
+            },
+            "offset": {
+             "type": "int64",
+             "id": 2
+            },
+            "size": {
+             "type": "int64",
+             "id": 3
+            }
+           }
+          },
+          "ReadContentResponse": {
+           "fields": {
+            "offset": {
+             "type": "int64",
+             "id": 1
+            },
+            "data": {
+             "type": "bytes",
+             "id": 2
+            }
+           }
+          },
+          "Status": {
+           "fields": {
+            "startedAt": {
+             "type": "google.protobuf.Timestamp",
+             "id": 1,
+             "protoName": "started_at"
+            },
+            "updatedAt": {
+             "type": "google.protobuf.Timestamp",
+             "id": 2,
+             "protoName": "updated_at"
+            },
+            "ref": {
+             "type": "string",
+             "id": 3
+            },
+            "offset": {
+             "type": "int64",
+             "id": 4
+            },
+            "total": {
+             "type": "int64",
+             "id": 5
+            },
+            "expected": {
+             "type": "string",
+             "id": 6
+            }
+           }
+          },
+          "StatusRequest": {
+           "fields": {
+            "ref": {
+             "type": "string",
+             "id": 1
+            }
+           }
+          },
+          "StatusResponse": {
+           "fields": {
+            "status": {
+             "type": "Status",
+             "id": 1
+            }
+           }
+          },
+          "ListStatusesRequest": {
+           "fields": {
+            "filters": {
+             "rule": "repeated",
+             "type": "string",
+             "id": 1
+            }
+           }
+          },
+          "ListStatusesResponse": {
+           "fields": {
+            "statuses": {
+             "rule": "repeated",
+             "type": "Status",
+             "id": 1
+            }
+           }
+          },
+          "WriteAction": {
+           "values": {
+            "STAT": 0,
+            "WRITE": 1,
+            "COMMIT": 2
+           }
+          },
+          "WriteContentRequest": {
+           "fields": {
+            "action": {
+             "type": "WriteAction",
+             "id": 1
+            },
+            "ref": {
+             "type": "string",
+             "id": 2
+            },
+            "total": {
+             "type": "int64",
+             "id": 3
+            },
+            "expected": {
+             "type": "string",
+             "id": 4
+            },
+            "offset": {
+             "type": "int64",
+             "id": 5
+            },
+            "data": {
+             "type": "bytes",
+             "id": 6
+            },
+            "labels": {
+             "keyType": "string",
+             "type": "string",
+             "id": 7
+            }
+           }
+          },
+          "WriteContentResponse": {
+           "fields": {
+            "action": {
+             "type": "WriteAction",
+             "id": 1
+            },
+            "startedAt": {
+             "type": "google.protobuf.Timestamp",
+             "id": 2,
+             "protoName": "started_at"
+            },
+            "updatedAt": {
+             "type": "google.protobuf.Timestamp",
+             "id": 3,
+             "protoName": "updated_at"
+            },
+            "offset": {
+             "type": "int64",
+             "id": 4
+            },
+            "total": {
+             "type": "int64",
+             "id": 5
+            },
+            "digest": {
+             "type": "string",
+             "id": 6
+            }
+           }
+          },
+          "AbortRequest": {
+           "fields": {
+            "ref": {
+             "type": "string",
+             "id": 1
+            }
+           }
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "fsutil": {
    "nested": {
     "types": {
@@ -2136,6 +2456,18 @@ export const descriptor = {
         "nanos": {
          "type": "int32",
          "id": 2
+        }
+       }
+      },
+      "Empty": {
+       "fields": {}
+      },
+      "FieldMask": {
+       "fields": {
+        "paths": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 1
         }
        }
       },

@@ -558,6 +558,93 @@ export namespace errdefs {
     index?: string | number;
   }
 }
+export namespace containerd {
+  export namespace services {
+    export namespace content {
+      export namespace v1 {
+        export interface Info {
+          digest?: string;
+          size?: string | number;
+          createdAt?: google.protobuf.Timestamp;
+          updatedAt?: google.protobuf.Timestamp;
+          labels?: { [key: string]: string };
+        }
+        export interface InfoRequest {
+          digest?: string;
+        }
+        export interface InfoResponse {
+          info?: containerd.services.content.v1.Info;
+        }
+        export interface UpdateRequest {
+          info?: containerd.services.content.v1.Info;
+          updateMask?: google.protobuf.FieldMask;
+        }
+        export interface UpdateResponse {
+          info?: containerd.services.content.v1.Info;
+        }
+        export interface ListContentRequest {
+          filters?: Array<string>;
+        }
+        export interface ListContentResponse {
+          info?: Array<containerd.services.content.v1.Info>;
+        }
+        export interface DeleteContentRequest {
+          digest?: string;
+        }
+        export interface ReadContentRequest {
+          digest?: string;
+          offset?: string | number;
+          size?: string | number;
+        }
+        export interface ReadContentResponse {
+          offset?: string | number;
+          data?: Uint8Array;
+        }
+        export interface Status {
+          startedAt?: google.protobuf.Timestamp;
+          updatedAt?: google.protobuf.Timestamp;
+          ref?: string;
+          offset?: string | number;
+          total?: string | number;
+          expected?: string;
+        }
+        export interface StatusRequest {
+          ref?: string;
+        }
+        export interface StatusResponse {
+          status?: containerd.services.content.v1.Status;
+        }
+        export interface ListStatusesRequest {
+          filters?: Array<string>;
+        }
+        export interface ListStatusesResponse {
+          statuses?: Array<containerd.services.content.v1.Status>;
+        }
+        export type WriteAction = 'STAT' | 'WRITE' | 'COMMIT' | number;
+        export interface WriteContentRequest {
+          action?: containerd.services.content.v1.WriteAction;
+          ref?: string;
+          total?: string | number;
+          expected?: string;
+          offset?: string | number;
+          data?: Uint8Array;
+          labels?: { [key: string]: string };
+        }
+        export interface WriteContentResponse {
+          action?: containerd.services.content.v1.WriteAction;
+          startedAt?: google.protobuf.Timestamp;
+          updatedAt?: google.protobuf.Timestamp;
+          offset?: string | number;
+          total?: string | number;
+          digest?: string;
+        }
+        export interface AbortRequest {
+          ref?: string;
+        }
+      }
+    }
+  }
+}
 export namespace fsutil {
   export namespace types {
     export interface Packet {
@@ -588,6 +675,11 @@ export namespace google {
     export interface Timestamp {
       seconds?: string | number;
       nanos?: number;
+    }
+    export interface Empty {
+    }
+    export interface FieldMask {
+      paths?: Array<string>;
     }
     export interface Any {
       type_url?: string;

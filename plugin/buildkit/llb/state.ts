@@ -60,6 +60,16 @@ export interface ImageOptions {
   customName?: string;
 }
 
+/** Options of an OCI layout source (`oci-layout://<ref>`), read through a session's content store. */
+export interface OciLayoutOptions {
+  /** Session serving the layout (`oci.session`); absent = any session of the build. */
+  sessionId?: string;
+  /** The layout's store ID (`oci.store`): the daemon asks the content store for `oci:<storeId>`. */
+  storeId?: string;
+  platform?: Platform;
+  customName?: string;
+}
+
 /** Ownership for file actions, by numeric ID. */
 export interface Owner {
   uid: number;
@@ -160,6 +170,18 @@ export class State {
     const attrs: Record<string, string> = {};
     if (options.resolveMode) attrs['image.resolvemode'] = options.resolveMode;
     return State.source(`docker-image://${ref}`, attrs, options.platform, options.customName);
+  }
+
+  /**
+   * An image from an OCI layout served by a session's content store. `ref`
+   * must carry the manifest's digest (`name@sha256:…`; the daemon does not
+   * read index.json), e.g. `docker.io/library/app@sha256:…`.
+   */
+  static ociLayout(ref: string, options: OciLayoutOptions = {}): State {
+    const attrs: Record<string, string> = {};
+    if (options.sessionId) attrs['oci.session'] = options.sessionId;
+    if (options.storeId) attrs['oci.store'] = options.storeId;
+    return State.source(`oci-layout://${ref}`, attrs, options.platform, options.customName);
   }
 
   private static source(identifier: string, attrs: Record<string, string>, platform: Platform | undefined, customName?: string): State {

@@ -1,4 +1,4 @@
-import type { SolveStatus, VertexUpdate } from '../control/types';
+import type { SolveStatus, VertexUpdate, VertexWarning } from '../control/types';
 
 /**
  * Merges the incremental Status stream of a solve into the current state of
@@ -8,6 +8,7 @@ import type { SolveStatus, VertexUpdate } from '../control/types';
 export class ProgressTracker {
   private readonly byDigest = new Map<string, VertexUpdate>();
   private readonly logChunks: Array<{ vertex: string; data: Uint8Array }> = [];
+  private readonly warningList: VertexWarning[] = [];
 
   /** Feed one Status message; pass as `onStatus`. */
   readonly update = (status: SolveStatus): void => {
@@ -16,11 +17,17 @@ export class ProgressTracker {
       this.byDigest.set(v.digest, prev ? { ...prev, ...definedFields(v) } : v);
     }
     for (const log of status.logs) this.logChunks.push({ vertex: log.vertex, data: log.data });
+    this.warningList.push(...status.warnings);
   };
 
   /** Every vertex seen, in first-seen order. */
   get vertexes(): VertexUpdate[] {
     return [...this.byDigest.values()];
+  }
+
+  /** Warnings reported so far. */
+  get warnings(): VertexWarning[] {
+    return [...this.warningList];
   }
 
   /** Vertices not completed yet. */

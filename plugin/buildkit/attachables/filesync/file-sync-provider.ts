@@ -1,7 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
+import { BuildkitError } from '../../errors';
 import type { Attachable, SessionServiceRegistry } from '../../session/attachable';
 import { failStream, headerValues, rawMethod, Status } from '../call-status';
+import { admits, allFilters } from './all-filters';
 import { PacketStream } from './packet-stream';
+import { createPathFilter, type PathFilterOptions } from './patterns/path-filter';
 import { sendTree } from './send-tree';
 import { walkTree, type TreeFilter } from './walk-tree';
 
@@ -9,8 +12,13 @@ import { walkTree, type TreeFilter } from './walk-tree';
 export interface SyncedDir {
   /** Absolute path on this machine. */
   dir: string;
-  /** Entries never sent, whatever the daemon asks (client-side ignore rules). */
-  filter?: TreeFilter;
+  /**
+   * Client-side rules applied to every transfer of this directory, on top of
+   * what the daemon asks: an entry is sent only if both allow it. Pattern
+   * options have the daemon's semantics (e.g. `{ excludePatterns }` from
+   * `readDockerignore`); a {@link TreeFilter} decides directly.
+   */
+  filter?: PathFilterOptions | TreeFilter;
 }
 
 /** Transfer counters of one FileSync provider. */
@@ -23,13 +31,26 @@ export interface FileSyncCounters {
   bytesSent: number;
 }
 
-/** Builds a filter from the include/exclude/followpaths headers of a DiffCopy call. */
-export type RequestFilterFactory = (request: { includePatterns: string[]; excludePatterns: string[]; followPaths: string[] }, dir: SyncedDir) => TreeFilter | undefined;
+/** The filtering headers of one DiffCopy call (already query-unescaped). */
+export interface DiffCopyRequest {
+  includePatterns: string[];
+  excludePatterns: string[];
+  followPaths: string[];
+}
+
+/**
+ * Replaces the built-in handling of the daemon's filtering headers (fsutil
+ * semantics). The directory's own `filter` still applies on top.
+ */
+export type RequestFilterFactory = (request: DiffCopyRequest, dir: SyncedDir, signal: AbortSignal) => TreeFilter | undefined | Promise<TreeFilter | undefined>;
 
 /**
  * `moby.filesync.v1.FileSync`: serves local directories to the daemon by
  * name (`dir-name` header). Unknown names are refused with NOT_FOUND, so a
- * session serves exactly the directories it was given.
+ * session serves exactly the directories it was given. The daemon's
+ * `include-patterns`, `exclude-patterns` and `followpaths` are applied as
+ * fsutil does; symlinks are sent as links and never followed, so nothing
+ * outside a served directory is ever sent.
  */
 export class FileSyncProvider implements Attachable {
   readonly counters: FileSyncCounters = { diffCopyCalls: 0, filesSent: 0, bytesSent: 0 };
@@ -59,18 +80,20 @@ export class FileSyncProvider implements Attachable {
     const name = headerValues(call.metadata, 'dir-name')[0] ?? '';
     const synced = this.dirs.get(name);
     if (!synced) return failStream(call, Status.NOT_FOUND, `no access allowed to dir "${name}"`);
-    const request = {
+    const request: DiffCopyRequest = {
       includePatterns: headerValues(call.metadata, 'include-patterns'),
       excludePatterns: headerValues(call.metadata, 'exclude-patterns'),
       followPaths: headerValues(call.metadata, 'followpaths'),
     };
-    const hasPatterns = request.includePatterns.length + request.excludePatterns.length + request.followPaths.length > 0;
-    if (hasPatterns && !this.requestFilter) {
-      return failStream(call, Status.UNIMPLEMENTED, 'include/exclude patterns are not supported by this session');
-    }
-    const filter = hasPatterns ? this.requestFilter!(request, synced) : synced.filter;
     const abort = new AbortController();
     call.once('cancelled', () => abort.abort());
+    let filter: TreeFilter | undefined;
+    try {
+      filter = await this.filterFor(request, synced, abort.signal);
+    } catch (err) {
+      const error = BuildkitError.from(err);
+      return failStream(call, error.code === 'invalid-argument' ? Status.INVALID_ARGUMENT : Status.INTERNAL, error.message);
+    }
     const stream = new PacketStream(call);
     try {
       const totals = await sendTree(stream, walkTree(synced.dir, filter, abort.signal), abort.signal);
@@ -80,5 +103,14 @@ export class FileSyncProvider implements Attachable {
       abort.abort();
       failStream(call, Status.INTERNAL, err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /** The client's own filter and the daemon's request, combined; built per call since followpaths depend on the tree now. */
+  private async filterFor(request: DiffCopyRequest, synced: SyncedDir, signal: AbortSignal): Promise<TreeFilter | undefined> {
+    const own = synced.filter === undefined || 'match' in synced.filter ? synced.filter : await createPathFilter(synced.dir, synced.filter, { signal });
+    const daemon = this.requestFilter
+      ? await this.requestFilter(request, synced, signal)
+      : await createPathFilter(synced.dir, request, { signal, visible: own && ((p, isDir) => admits(own, p, isDir)) });
+    return allFilters(own, daemon);
   }
 }

@@ -39,7 +39,9 @@ export class PacketStream {
   /** Send one packet; resolves when the transport can take more. */
   async write(packet: Packet): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!this.call.write(encodePacket(packet))) {
+    const ok = this.call.write(encodePacket(packet));
+    if (process.env.DBG) console.error('write', packet.type, packet.id, packet.data?.length, 'ok', ok, (this.call as any).writableLength);
+    if (!ok) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.call.off('drain', done);
@@ -56,6 +58,7 @@ export class PacketStream {
   async next(): Promise<Packet | undefined> {
     for (;;) {
       const packet = this.queue.shift();
+      if (packet && process.env.DBG) console.error('recv', packet.type, packet.id);
       if (packet) return packet;
       if (this.failure) throw this.failure;
       if (this.ended) return undefined;

@@ -15,7 +15,7 @@ export interface SendTotals {
 }
 
 /** Content chunk size: well below the 4 MiB message limit of older daemons, large enough to keep per-message overhead low. */
-const chunkBytes = 256 * 1024;
+const chunkBytes = 32 * 1024;
 /** Files served at once, as the Go sender does. */
 const parallelFiles = 4;
 

@@ -23,13 +23,30 @@ export interface TreeEntry {
   hasContent: boolean;
 }
 
-/** What a filter says about a path (relative, forward slashes). */
-export type FilterVerdict = 'include' | 'exclude' | 'exclude-dir-contents';
+/**
+ * What a filter says about one entry: `include` sends it (and walks into a
+ * directory); `exclude` drops it (a directory is not even read);
+ * `descend-only` drops it but still walks a directory, whose entry is then
+ * sent just before its first sent descendant (fsutil sends the parents of
+ * every path it sends).
+ */
+export type FilterVerdict = 'include' | 'exclude' | 'descend-only';
 
-/** Decides per entry; a directory that is excluded can still be entered when children may match. */
+/** A verdict, and for a directory the state its entries are matched with. */
+export interface FilterDecision {
+  verdict: FilterVerdict;
+  /** Handed back as `parentState` for this directory's entries. */
+  state?: unknown;
+}
+
+/**
+ * Decides per entry, in walk order. Per-directory state travels through
+ * `parentState` (the `state` returned for the containing directory,
+ * `undefined` at the top), so one filter can serve concurrent walks.
+ */
 export interface TreeFilter {
-  /** Verdict for `relPath`; `isDir` tells whether it is a directory. */
-  match(relPath: string, isDir: boolean): FilterVerdict | 'descend-only';
+  /** Decision for `relPath` (relative, forward slashes); `isDir` tells whether it is a directory. */
+  match(relPath: string, isDir: boolean, parentState: unknown): FilterDecision;
 }
 
 /** Compare names by their UTF-8 bytes, as Go sorts them (JS string order differs for astral characters). */
@@ -48,8 +65,19 @@ export async function* walkTree(root: string, filter?: TreeFilter, signal?: Abor
   // Directories whose own entry was held back until a descendant is included.
   const pendingParents: TreeEntry[] = [];
 
-  async function* walkDir(absDir: string, relDir: string): AsyncGenerator<TreeEntry> {
-    const names = (await fs.readdir(absDir)).sort(compareNames);
+  async function* walkDir(absDir: string, relDir: string, dirState: unknown, sent: boolean): AsyncGenerator<TreeEntry> {
+    let names: string[];
+    try {
+      names = (await fs.readdir(absDir)).sort(compareNames);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A missing root is an error; a directory removed during the walk is simply not part of the transfer.
+      if (relDir === '') throw err;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      // fsutil ignores unreadable directories it was not going to send anyway.
+      if (!sent && (code === 'EACCES' || code === 'EPERM')) return;
+      throw err;
+    }
     for (const name of names) {
       signal?.throwIfAborted();
       const relPath = relDir ? `${relDir}/${name}` : name;
@@ -58,26 +86,22 @@ export async function* walkTree(root: string, filter?: TreeFilter, signal?: Abor
       try {
         st = await fs.lstat(absPath, { bigint: true });
       } catch (err) {
-        // A file removed during the walk is simply not part of the transfer.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw err;
       }
-      const entry = await toEntry(relPath, absPath, st, seenInodes);
       const isDir = st.isDirectory();
-      const verdict = filter ? filter.match(relPath, isDir) : 'include';
+      const { verdict, state } = filter ? filter.match(relPath, isDir, dirState) : { verdict: 'include' as const, state: undefined };
       if (verdict === 'exclude') continue;
       if (verdict === 'include') {
+        const entry = await toEntry(relPath, absPath, st, seenInodes);
         yield* flushPending();
         yield entry;
-        if (isDir) yield* walkDir(absPath, relPath);
-        continue;
-      }
-      if (isDir) {
-        // 'descend-only' or 'exclude-dir-contents': the directory is sent only
-        // if something inside it is included (its entry goes out just before).
-        if (verdict === 'exclude-dir-contents') continue;
+        if (isDir) yield* walkDir(absPath, relPath, state, true);
+      } else if (isDir) {
+        // The directory is sent only if something inside it is.
+        const entry = await toEntry(relPath, absPath, st, seenInodes);
         pendingParents.push(entry);
-        yield* walkDir(absPath, relPath);
+        yield* walkDir(absPath, relPath, state, false);
         if (pendingParents.at(-1) === entry) pendingParents.pop();
       }
     }
@@ -87,7 +111,7 @@ export async function* walkTree(root: string, filter?: TreeFilter, signal?: Abor
     while (pendingParents.length > 0) yield pendingParents.shift()!;
   }
 
-  yield* walkDir(root, '');
+  yield* walkDir(root, '', undefined, true);
 }
 
 async function toEntry(relPath: string, absPath: string, st: BigIntStats, seenInodes: Map<string, string>): Promise<TreeEntry> {

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { AuthProvider } from '../attachables/auth/auth-provider';
+import { ContentStoreProvider, storeIds } from '../attachables/content/content-store-provider';
+import { resolveLocalCacheImport, writeLocalCacheIndex } from '../attachables/content/local-cache';
+import { findByTag, readOciIndex } from '../attachables/content/oci-index';
+import { writeOciLayoutIndex } from '../attachables/content/oci-layout-index';
+import { FileSendProvider } from '../attachables/filesend/file-send-provider';
+import { FileSyncProvider, type SyncedDir } from '../attachables/filesync/file-sync-provider';
+import { SecretsProvider } from '../attachables/secrets/secrets-provider';
+import { SshProvider } from '../attachables/ssh/ssh-provider';
+import type { BuildkitClient } from '../client';
+import type { SolveStatus, TypedAttrs } from '../control/types';
+import { BuildkitError } from '../errors';
+import { ProgressTracker } from '../progress/progress-tracker';
+import type { Attachable } from '../session/attachable';
+import type { BuildSpec } from './build-spec';
+import { buildResult, type BuildResult } from './build-result';
+import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
+import { planOutputs, type OutputPlan } from './output-plan';
+
+/** Options of one build. */
+export interface BuildOptions {
+  /** Every Status message of the solve, as plain values. */
+  onStatus?: (status: SolveStatus) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Build one Dockerfile with the built-in `dockerfile.v0` frontend, through a
+ * session of its own that serves exactly this build's directories, secrets,
+ * SSH agents, registry credentials and outputs. Sources that cannot be read
+ * (secrets, SSH keys, OCI layouts, local caches) fail before the solve starts.
+ * Failures are BuildkitErrors prefixed with the spec's name.
+ */
+export async function buildImage(client: BuildkitClient, spec: BuildSpec, options: BuildOptions = {}): Promise<BuildResult> {
+  try {
+    const outputs = planOutputs(spec.outputs ?? [], { isDockerEngine: client.address.kind === 'docker' });
+    const prepared = await prepareSession(spec, outputs, options.signal);
+    await using session = await client.openSession({ attachables: prepared.attachables, sharedKey: spec.sharedKey ?? '', signal: options.signal });
+    const progress = new ProgressTracker();
+    const response = await client.solve(
+      {
+        session: session.id,
+        frontend: 'dockerfile.v0',
+        frontendAttrs: dockerfileFrontendAttrs(spec, prepared.locals),
+        exporters: outputs.exporters,
+        cacheImports: prepared.cacheImports,
+        cacheExports: prepared.cacheExports,
+        entitlements: spec.network === 'host' ? ['network.host'] : [],
+      },
+      {
+        signal: options.signal,
+        onStatus: (s) => {
+          progress.update(s);
+          options.onStatus?.(s);
+        },
+      },
+    );
+    await finishOutputs(spec, outputs, response.exporterResponse, options.signal);
+    return buildResult(response.exporterResponse, progress, prepared.fileSync.counters);
+  } catch (err) {
+    throw explain(BuildkitError.from(err)).forTarget(spec.name);
+  }
+}
+
+interface PreparedSession {
+  attachables: Attachable[];
+  fileSync: FileSyncProvider;
+  locals: LocalNames;
+  cacheImports: TypedAttrs[];
+  cacheExports: TypedAttrs[];
+}
+
+/** Build the session's attachables; every source is read and checked here, before any solve. */
+async function prepareSession(spec: BuildSpec, outputs: OutputPlan, signal?: AbortSignal): Promise<PreparedSession> {
+  const dirs: Record<string, SyncedDir> = {
+    context: { dir: spec.contextDir },
+    dockerfile: { dir: path.dirname(spec.dockerfile) },
+  };
+  const stores: Record<string, string> = {};
+  const locals: { named: Record<string, string>; ociLayouts: Record<string, string> } = { named: {}, ociLayouts: {} };
+  let n = 0;
+  for (const [name, ctx] of Object.entries(spec.namedContexts ?? {})) {
+    if (ctx.kind === 'local') {
+      const localName = `named-context-${n++}`;
+      dirs[localName] = { dir: ctx.dir };
+      locals.named[name] = localName;
+    } else if (ctx.kind === 'oci-layout') {
+      // The frontend wants `<store>@<digest>`: resolve the tag from the layout's index here.
+      const manifest = findByTag(await readOciIndex(ctx.dir), ctx.tag ?? 'latest');
+      if (!manifest) throw new BuildkitError('not-found', `named context "${name}": no image tagged "${ctx.tag ?? 'latest'}" in ${ctx.dir}/index.json`);
+      const storeId = createHash('sha256').update(ctx.dir).digest('hex').slice(0, 32);
+      stores[storeIds.ociLayout(storeId)] = ctx.dir;
+      locals.ociLayouts[name] = `oci-layout://${storeId}@${manifest.digest}`;
+    }
+  }
+  for (const dir of outputs.layoutDirs.values()) stores[storeIds.export] = dir;
+  const cacheImports: TypedAttrs[] = [];
+  for (const c of spec.cacheFrom ?? []) {
+    if (c.type === 'local' && c.attrs.src) {
+      stores[storeIds.localCache(c.attrs.src)] = c.attrs.src;
+      const digest = c.attrs.digest ?? (await resolveLocalCacheImport(c.attrs.src, c.attrs.tag ?? 'latest'));
+      cacheImports.push({ type: 'local', attrs: { ...c.attrs, digest } });
+    } else {
+      cacheImports.push({ type: c.type, attrs: { ...c.attrs } });
+    }
+  }
+  const cacheExports = (spec.cacheTo ?? []).map((c) => {
+    if (c.type === 'local' && c.attrs.dest) stores[storeIds.localCache(c.attrs.dest)] = c.attrs.dest;
+    return { type: c.type, attrs: { ...c.attrs } };
+  });
+
+  const fileSync = new FileSyncProvider(dirs);
+  const attachables: Attachable[] = [fileSync];
+  if (outputs.fileTargets.size) attachables.push(new FileSendProvider(outputs.fileTargets));
+  if (Object.keys(stores).length) attachables.push(new ContentStoreProvider(stores));
+  if (spec.secrets?.length) attachables.push(await SecretsProvider.load(spec.secrets, { signal }));
+  if (spec.ssh?.length) attachables.push(await SshProvider.create(spec.ssh, { signal }));
+  if (spec.auth !== false) attachables.push(await AuthProvider.fromDockerConfig({ ...spec.auth, signal }));
+  return { attachables, fileSync, locals, cacheImports, cacheExports };
+}
+
+/** Client-side steps after the solve: index.json of OCI layouts and local caches. */
+async function finishOutputs(spec: BuildSpec, outputs: OutputPlan, response: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  for (const dir of outputs.layoutDirs.values()) await writeOciLayoutIndex(dir, response, signal);
+  for (const c of spec.cacheTo ?? []) {
+    const manifest = response['cache.manifest'];
+    if (c.type === 'local' && c.attrs.dest && manifest) await writeLocalCacheIndex(c.attrs.dest, manifest, c.attrs.tag ?? 'latest', signal);
+  }
+}
+
+/** Daemon messages that deserve a plainer explanation. */
+function explain(error: BuildkitError): BuildkitError {
+  const missingExporter = /exporter "(image|oci|docker)" could not be found/.exec(error.message);
+  if (missingExporter) {
+    return new BuildkitError(
+      'failed-precondition',
+      `this builder has no "${missingExporter[1]}" exporter: a Docker engine with the classic image store can only load, ` +
+        'or write local and tar outputs; use a Docker engine with the containerd image store, or buildkitd, to push or write OCI/Docker images',
+      { cause: error },
+    );
+  }
+  return error;
+}

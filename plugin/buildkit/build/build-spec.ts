@@ -1,0 +1,70 @@
+import type { AuthProviderOptions } from '../attachables/auth/auth-provider';
+import type { SecretSpec } from '../attachables/secrets/secret-source';
+import type { SshAgentSpec } from '../attachables/ssh/ssh-provider';
+
+/**
+ * Everything one Dockerfile build needs, fully resolved (absolute paths,
+ * defaults filled in by the caller). The single-build API takes this; the
+ * Nx executor produces it from validated options.
+ */
+export interface BuildSpec {
+  /** Shown in messages and progress (e.g. the Nx project). */
+  name: string;
+  /** Absolute path of the build context directory. */
+  contextDir: string;
+  /** Absolute path of the Dockerfile. */
+  dockerfile: string;
+  /** Stage to build (`--target`). */
+  target?: string;
+  buildArgs?: Readonly<Record<string, string>>;
+  labels?: Readonly<Record<string, string>>;
+  /** Target platforms like `linux/amd64`; default: the worker's. */
+  platforms?: readonly string[];
+  /** Named contexts (`--build-context name=…`). */
+  namedContexts?: Readonly<Record<string, NamedContext>>;
+  /** `true` = no cache for any step; a list = no cache for those stages. */
+  noCache?: boolean | readonly string[];
+  /** Network for RUN steps: `default` (sandbox), `none` or `host` (needs the entitlement). */
+  network?: 'default' | 'none' | 'host';
+  /** Extra /etc/hosts entries for RUN steps. */
+  extraHosts?: Readonly<Record<string, string>>;
+  secrets?: readonly SecretSpec[];
+  ssh?: readonly SshAgentSpec[];
+  /** Registry credentials from the Docker config; `false` = anonymous. */
+  auth?: AuthProviderOptions | false;
+  outputs?: readonly OutputSpec[];
+  cacheFrom?: readonly CacheSpec[];
+  cacheTo?: readonly CacheSpec[];
+  /** Scopes the daemon's reuse of earlier context transfers (printable ASCII). */
+  sharedKey?: string;
+}
+
+/** A named build context (`context:<name>` in the Dockerfile frontend). */
+export type NamedContext =
+  /** A directory on this machine, sent through the session. */
+  | { kind: 'local'; dir: string }
+  /** An image reference (`docker-image://`). */
+  | { kind: 'image'; ref: string }
+  /** An image in an OCI layout directory on this machine, read through the session content store. */
+  | { kind: 'oci-layout'; dir: string; tag?: string };
+
+/** Where the build result goes. */
+export type OutputSpec =
+  /** An image with these names, optionally pushed (needs an image-store that can push). */
+  | { type: 'image'; names: readonly string[]; push?: boolean; insecure?: boolean; attrs?: Readonly<Record<string, string>> }
+  /** Into the Docker engine's image store (`--load`). */
+  | { type: 'load'; names: readonly string[] }
+  /** The result's filesystem into a directory. */
+  | { type: 'local'; dest: string }
+  /** The result's filesystem as a tarball. */
+  | { type: 'tar'; dest: string }
+  /** An OCI image tarball (or layout directory with `tar: false`). */
+  | { type: 'oci'; dest: string; names?: readonly string[]; tar?: boolean }
+  /** A Docker image tarball (`docker load` format). */
+  | { type: 'docker'; dest: string; names?: readonly string[] };
+
+/** A cache import or export backend, with its attributes (`type=registry,ref=…`). */
+export interface CacheSpec {
+  type: 'registry' | 'local' | 'inline' | 'gha' | 's3' | 'azblob';
+  attrs: Readonly<Record<string, string>>;
+}
