@@ -8,9 +8,11 @@ import { foundationScenarios } from '../scenarios/foundation';
 import type { Scenario } from '../scenarios/foundation';
 import { secretsSshScenarios } from '../scenarios/secrets-ssh';
 import { authScenarios } from '../scenarios/auth';
+import { dockerfileBuildScenarios } from '../scenarios/dockerfile-build';
+import { filesyncScenarios } from '../scenarios/filesync';
 import { e2eEnvironment, sessionTransports } from '../support/daemons';
 
-const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios];
+const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, filesyncScenarios];
 const env = e2eEnvironment();
 let passed = 0;
 let failed = 0;

@@ -41,6 +41,8 @@ const sessionMemoryMs = 60_000;
 const sessionSettleMs = 250;
 /** How long to wait for the Status stream to finish after the solve returned. */
 const statusDrainMs = 5_000;
+/** The same after the solve failed. */
+const failedStatusDrainMs = 1_000;
 
 /**
  * A connection to one BuildKit daemon: its Control API, and sessions opened
@@ -127,12 +129,16 @@ export class BuildkitClient implements AsyncDisposable {
         // Progress is best effort; the solve's own result decides success.
       }
     })();
+    let failed = false;
     try {
       return await this.control.solve({ ...request, ref }, { signal: options.signal });
     } catch (err) {
+      failed = true;
       throw options.signal?.aborted ? BuildkitError.from(err) : await this.explainSolveFailure(err, request.session);
     } finally {
-      const timer = setTimeout(() => statusAbort.abort(), statusDrainMs);
+      // After a failure the job may never have existed, and the daemon would
+      // keep Status waiting for it; the progress of a failed step arrives fast.
+      const timer = setTimeout(() => statusAbort.abort(), failed ? failedStatusDrainMs : statusDrainMs);
       if (options.signal?.aborted) statusAbort.abort();
       await status;
       clearTimeout(timer);

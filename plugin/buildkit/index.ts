@@ -35,3 +35,6 @@ export type { ContentInfo, IngestStatus } from './attachables/content/content-ty
 export { readOciIndex, putInOciIndex, findByTag, type OciDescriptor, type OciIndex, type IndexName } from './attachables/content/oci-index';
 export { resolveLocalCacheImport, writeLocalCacheIndex } from './attachables/content/local-cache';
 export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
+export { buildImage, type BuildOptions } from './build/build-image';
+export type { BuildSpec, NamedContext, OutputSpec, CacheSpec } from './build/build-spec';
+export type { BuildResult } from './build/build-result';

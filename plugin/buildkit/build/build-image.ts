@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AuthProvider } from '../attachables/auth/auth-provider';
 import { ContentStoreProvider, storeIds } from '../attachables/content/content-store-provider';
@@ -74,6 +75,11 @@ interface PreparedSession {
 
 /** Build the session's attachables; every source is read and checked here, before any solve. */
 async function prepareSession(spec: BuildSpec, outputs: OutputPlan, signal?: AbortSignal): Promise<PreparedSession> {
+  await requireKind(spec.contextDir, 'directory', 'build context');
+  await requireKind(spec.dockerfile, 'file', 'Dockerfile');
+  for (const [name, ctx] of Object.entries(spec.namedContexts ?? {})) {
+    if (ctx.kind !== 'image') await requireKind(ctx.dir, 'directory', `named context "${name}"`);
+  }
   const dirs: Record<string, SyncedDir> = {
     context: { dir: spec.contextDir },
     dockerfile: { dir: path.dirname(spec.dockerfile) },
@@ -119,6 +125,17 @@ async function prepareSession(spec: BuildSpec, outputs: OutputPlan, signal?: Abo
   if (spec.ssh?.length) attachables.push(await SshProvider.create(spec.ssh, { signal }));
   if (spec.auth !== false) attachables.push(await AuthProvider.fromDockerConfig({ ...spec.auth, signal }));
   return { attachables, fileSync, locals, cacheImports, cacheExports };
+}
+
+/** Fail early, naming the path, when an input the build needs is missing or of the wrong kind. */
+async function requireKind(p: string, kind: 'file' | 'directory', what: string): Promise<void> {
+  let st: import('node:fs').Stats;
+  try {
+    st = await fs.stat(p);
+  } catch (err) {
+    throw BuildkitError.from(err, `${what} ${p} cannot be read`);
+  }
+  if (kind === 'file' ? !st.isFile() : !st.isDirectory()) throw new BuildkitError('invalid-argument', `${what} ${p} is not a ${kind}`);
 }
 
 /** Client-side steps after the solve: index.json of OCI layouts and local caches. */

@@ -22,6 +22,8 @@ export interface BuildSpec {
   platforms?: readonly string[];
   /** Named contexts (`--build-context name=…`). */
   namedContexts?: Readonly<Record<string, NamedContext>>;
+  /** Always ask the registry for base images (`--pull`) instead of using a local copy. */
+  pull?: boolean;
   /** `true` = no cache for any step; a list = no cache for those stages. */
   noCache?: boolean | readonly string[];
   /** Network for RUN steps: `default` (sandbox), `none` or `host` (needs the entitlement). */

@@ -20,6 +20,7 @@ export function dockerfileFrontendAttrs(spec: BuildSpec, locals: LocalNames): Re
   for (const [k, v] of Object.entries(spec.buildArgs ?? {})) attrs[`build-arg:${k}`] = v;
   for (const [k, v] of Object.entries(spec.labels ?? {})) attrs[`label:${k}`] = v;
   if (spec.platforms?.length) attrs.platform = spec.platforms.join(',');
+  if (spec.pull) attrs['image-resolve-mode'] = 'pull';
   if (spec.noCache === true) attrs['no-cache'] = '';
   else if (Array.isArray(spec.noCache) && spec.noCache.length) attrs['no-cache'] = spec.noCache.join(',');
   if (spec.network && spec.network !== 'default') attrs['force-network-mode'] = spec.network;

@@ -1,0 +1,252 @@
+/**
+ * Single-target Dockerfile builds through `buildImage`: every step of a
+ * multi-stage build must see exactly what it should, outputs land where
+ * asked, and bad inputs fail clearly. Runtime-neutral (node:assert).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BuildkitClient, BuildkitError, buildImage, type BuildSpec } from '../../plugin/buildkit/index';
+import { e2eEnvironment } from '../support/daemons';
+import { readTree, tempDir, writeTree } from '../support/files';
+import type { Scenario, ScenarioContext } from './foundation';
+
+const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
+const env = () => e2eEnvironment();
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (error) {
+    return error as Error;
+  }
+  assert.fail('expected the build to fail');
+}
+
+/** A fresh ed25519 key file for SSH forwarding (served through a private agent by SshProvider). */
+function sshKey(dir: string): string {
+  const key = path.join(dir, 'id_ed25519');
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'nxbk-e2e', '-f', key]);
+  assert.equal(r.status, 0, `ssh-keygen failed: ${r.stderr}`);
+  return key;
+}
+
+/** A Docker config dir whose `auths` hold these credentials for `registry`. */
+function dockerConfig(dir: string, registry: string, username: string, password: string): string {
+  const configDir = path.join(dir, 'docker-config');
+  fs.mkdirSync(configDir, { recursive: true });
+  const auth = Buffer.from(`${username}:${password}`).toString('base64');
+  fs.writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({ auths: { [registry]: { auth } } }));
+  return configDir;
+}
+
+/** The manifest digest a registry serves for `repo:tag` (HEAD, like `docker buildx imagetools`). */
+async function registryDigest(registry: string, repo: string, tag: string, auth?: { username: string; password: string }): Promise<string | null> {
+  const headers: Record<string, string> = {
+    Accept: [
+      'application/vnd.oci.image.index.v1+json',
+      'application/vnd.oci.image.manifest.v1+json',
+      'application/vnd.docker.distribution.manifest.v2+json',
+      'application/vnd.docker.distribution.manifest.list.v2+json',
+    ].join(', '),
+  };
+  if (auth) headers.Authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  const res = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers });
+  return res.ok ? res.headers.get('docker-content-digest') : null;
+}
+
+/** What the multi-stage scenario builds: a context, a named context, a secret and an SSH key. */
+function multiStageFixture(root: string) {
+  const outside = path.join(root, 'outside-secret.txt');
+  fs.writeFileSync(outside, 'OUTSIDE CONTENT MUST NOT LEAK\n');
+  const context = path.join(root, 'context');
+  writeTree(context, {
+    'app/main.txt': 'main\n',
+    'app/sub/x.txt': 'x\n',
+    'notes.log': 'ignored by .dockerignore\n',
+    'keep.log': 're-included by !keep.log\n',
+    'build/artifact.bin': 'ignored directory\n',
+    'link-out': { symlink: outside },
+    '.dockerignore': '*.log\n!keep.log\nbuild\n',
+    Dockerfile: [
+      'FROM nxbk-base AS base',
+      'COPY app /app',
+      'COPY --from=shared shared.txt /app/shared.txt',
+      'RUN --mount=type=secret,id=token cat /run/secrets/token > /app/token.txt',
+      'RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo ssh-agent-mounted > /app/ssh.txt',
+      'COPY . /ctx',
+      'FROM scratch',
+      'COPY --from=base /app /app',
+      'COPY --from=base /ctx /ctx',
+      '',
+    ].join('\n'),
+  });
+  const shared = path.join(root, 'shared');
+  writeTree(shared, { 'shared.txt': 'from the named context\n' });
+  return { context, shared, keyFile: sshKey(root) };
+}
+
+export const dockerfileBuildScenarios: Scenario[] = [
+  {
+    name: 'multi-stage Dockerfile: COPY, secret, SSH and a named context, each step sees exactly its inputs',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const fx = multiStageFixture(tmp.dir);
+      const out = path.join(tmp.dir, 'out');
+      await using client = await connect(ctx);
+      const result = await buildImage(client, {
+        name: 'multi-stage',
+        contextDir: fx.context,
+        dockerfile: path.join(fx.context, 'Dockerfile'),
+        namedContexts: { shared: { kind: 'local', dir: fx.shared } },
+        secrets: [{ id: 'token', value: 'token-value-1234' }],
+        ssh: [{ id: 'default', paths: [fx.keyFile] }],
+        network: 'none',
+        auth: false,
+        outputs: [{ type: 'local', dest: out }],
+      });
+      const tree = readTree(out);
+      assert.equal(tree['app/main.txt'], 'file 644 main\n');
+      assert.equal(tree['app/sub/x.txt'], 'file 644 x\n');
+      assert.equal(tree['app/shared.txt'], 'file 644 from the named context\n');
+      assert.equal(tree['app/token.txt'], 'file 644 token-value-1234');
+      assert.equal(tree['app/ssh.txt'], 'file 644 ssh-agent-mounted\n');
+      assert.equal(tree['ctx/keep.log'], 'file 644 re-included by !keep.log\n');
+      assert.equal(tree['ctx/notes.log'], undefined, '.dockerignore *.log excluded notes.log');
+      assert.equal(tree['ctx/build'], undefined, '.dockerignore excluded the build directory');
+      assert.equal(tree['ctx/link-out'], `link -> ${path.join(tmp.dir, 'outside-secret.txt')}`, 'the symlink arrives as a link');
+      const everything = Object.values(tree).join('\n');
+      assert.ok(!everything.includes('OUTSIDE CONTENT MUST NOT LEAK'), 'the file outside the context never reached the build');
+      assert.ok(result.transfer.diffCopyCalls >= 2, 'context and Dockerfile came through our FileSync');
+    },
+  },
+  {
+    name: 'tar, local and load outputs give the expected artifacts',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      writeTree(tmp.dir, { 'ctx/Dockerfile': 'FROM nxbk-base\nRUN echo built > /built.txt\nLABEL e2e=outputs\n' });
+      const contextDir = path.join(tmp.dir, 'ctx');
+      await using client = await connect(ctx);
+      const base: BuildSpec = { name: 'outputs', contextDir, dockerfile: path.join(contextDir, 'Dockerfile'), network: 'none', auth: false };
+      const tarFile = path.join(tmp.dir, 'rootfs.tar');
+      await buildImage(client, { ...base, outputs: [{ type: 'tar', dest: tarFile }] });
+      const listing = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n');
+      assert.ok(listing.includes('built.txt') && listing.includes('bin/busybox'), 'the tar holds the image filesystem');
+
+      const tag = `nxbk-e2e/load-${ctx.transport}:${Date.now()}`;
+      const loaded = await buildImage(client, { ...base, outputs: [{ type: 'load', names: [tag] }] });
+      const socket = ctx.daemon.address.replace(/^docker:\/\//, '');
+      const inspect = spawnSync('curl', ['-fsS', '--unix-socket', socket, `http://d/images/${tag}/json`], { encoding: 'utf8' });
+      assert.equal(inspect.status, 0, `the engine has ${tag}: ${inspect.stderr}`);
+      const image = JSON.parse(inspect.stdout) as { Id: string; Config: { Labels: Record<string, string> } };
+      assert.equal(image.Config.Labels.e2e, 'outputs');
+      if (loaded.configDigest && ctx.daemon.imageStore !== 'containerd') assert.equal(image.Id, loaded.configDigest);
+      spawnSync('curl', ['-fsS', '-X', 'DELETE', '--unix-socket', socket, `http://d/images/${tag}`]);
+
+      // OCI and Docker image tarballs need an image store with those exporters.
+      const ociFile = path.join(tmp.dir, 'image.oci.tar');
+      const dockerFile = path.join(tmp.dir, 'image.docker.tar');
+      const images = buildImage(client, { ...base, outputs: [{ type: 'oci', dest: ociFile, names: ['nxbk-e2e/oci:1'] }, { type: 'docker', dest: dockerFile, names: ['nxbk-e2e/docker:1'] }] });
+      if (ctx.daemon.imageStore !== 'containerd') {
+        assert.match((await rejection(images)).message, /no "(oci|docker)" exporter/);
+        return;
+      }
+      const result = await images;
+      const oci = spawnSync('tar', ['-tf', ociFile], { encoding: 'utf8' }).stdout.split('\n');
+      assert.ok(oci.includes('index.json') && oci.includes('oci-layout'), 'an OCI layout tarball');
+      assert.ok(oci.includes(`blobs/sha256/${result.configDigest!.slice(7)}`), 'holding the config the solve reported');
+      const docker = spawnSync('tar', ['-tf', dockerFile], { encoding: 'utf8' }).stdout.split('\n');
+      assert.ok(docker.includes('manifest.json'), 'a docker load tarball');
+    },
+  },
+  {
+    name: 'push with credentials from a Docker config: the registry serves the digest the solve reported',
+    perDaemon: true,
+    async run(ctx) {
+      const registryAuth = env().registryAuth;
+      if (!registryAuth) return; // external builder without the test registry
+      using tmp = tempDir();
+      writeTree(tmp.dir, { 'ctx/Dockerfile': `FROM nxbk-base\nRUN echo ${Date.now()} > /stamp\n` });
+      const contextDir = path.join(tmp.dir, 'ctx');
+      const repo = `nxbk-e2e/push-${ctx.daemon.name}-${ctx.transport}`;
+      const tag = String(Date.now());
+      await using client = await connect(ctx);
+      const spec: BuildSpec = {
+        name: 'push',
+        contextDir,
+        dockerfile: path.join(contextDir, 'Dockerfile'),
+        network: 'none',
+        auth: { configDir: dockerConfig(tmp.dir, registryAuth.address, registryAuth.username, registryAuth.password) },
+        outputs: [{ type: 'image', names: [`${registryAuth.address}/${repo}:${tag}`], push: true, insecure: true }],
+      };
+      if (ctx.daemon.imageStore !== 'containerd') {
+        const error = await rejection(buildImage(client, spec));
+        assert.match(error.message, /^push: this builder has no "image" exporter/);
+        return;
+      }
+      const result = await buildImage(client, spec);
+      assert.match(result.digest ?? '', /^sha256:[0-9a-f]{64}$/);
+      assert.equal(await registryDigest(registryAuth.address, repo, tag, registryAuth), result.digest);
+
+      // The same through a credential helper (docker-credential-<name> on the helper PATH).
+      const bin = path.join(tmp.dir, 'bin');
+      fs.mkdirSync(bin);
+      const helper = path.join(bin, 'docker-credential-nxbk-e2e');
+      const answer = JSON.stringify({ ServerURL: registryAuth.address, Username: registryAuth.username, Secret: registryAuth.password });
+      fs.writeFileSync(helper, `#!/bin/sh\nread server\necho "$server" >> "${path.join(tmp.dir, 'helper-calls')}"\necho '${answer}'\n`, { mode: 0o755 });
+      const helperConfig = path.join(tmp.dir, 'helper-config');
+      fs.mkdirSync(helperConfig);
+      fs.writeFileSync(path.join(helperConfig, 'config.json'), JSON.stringify({ credHelpers: { [registryAuth.address]: 'nxbk-e2e' } }));
+      fs.writeFileSync(path.join(contextDir, 'Dockerfile'), `FROM nxbk-base\nRUN echo helper-${Date.now()} > /stamp\n`);
+      const viaHelper = await buildImage(client, {
+        ...spec,
+        auth: { configDir: helperConfig, env: { PATH: `${bin}:${process.env.PATH}`, HOME: tmp.dir } },
+        outputs: [{ type: 'image', names: [`${registryAuth.address}/${repo}:${tag}-helper`], push: true, insecure: true }],
+      });
+      assert.equal(await registryDigest(registryAuth.address, repo, `${tag}-helper`, registryAuth), viaHelper.digest);
+      assert.ok(fs.readFileSync(path.join(tmp.dir, 'helper-calls'), 'utf8').includes(registryAuth.address), 'the helper was asked');
+    },
+  },
+  {
+    name: 'bad inputs fail clearly: missing secret, unreadable secret file, unknown SSH id, bad credentials, missing Dockerfile',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, {
+        'secret.Dockerfile': 'FROM nxbk-base\nRUN --mount=type=secret,id=needed,required=true cat /run/secrets/needed\n',
+        'ssh.Dockerfile': 'FROM nxbk-base\nRUN --mount=type=ssh,id=nope,required=true true\n',
+        'pull.Dockerfile': `FROM ${env().registryAuth?.address ?? '127.0.0.1:5001'}/nxbk-base:latest\nRUN true\n`,
+      });
+      await using client = await connect(ctx);
+      const spec = (dockerfile: string): BuildSpec => ({ name: 'bad', contextDir, dockerfile: path.join(contextDir, dockerfile), network: 'none', auth: false });
+      const started = Date.now();
+
+      const missingSecret = await rejection(buildImage(client, spec('secret.Dockerfile')));
+      assert.match(missingSecret.message, /^bad: .*secret needed.*not found/s);
+
+      const unreadable = await rejection(buildImage(client, { ...spec('secret.Dockerfile'), secrets: [{ id: 'needed', file: path.join(tmp.dir, 'no-such-file') }] }));
+      assert.ok(unreadable instanceof BuildkitError);
+      assert.match(unreadable.message, /needed/);
+      assert.match(unreadable.message, /no-such-file/);
+
+      const unknownSsh = await rejection(buildImage(client, spec('ssh.Dockerfile')));
+      assert.match(unknownSsh.message, /no SSH key "nope" forwarded|unset ssh forward key nope/);
+
+      const registryAuth = env().registryAuth;
+      if (registryAuth) {
+        const configDir = dockerConfig(tmp.dir, registryAuth.address, registryAuth.username, 'wrong-password-1234');
+        const badCreds = await rejection(buildImage(client, { ...spec('pull.Dockerfile'), pull: true, auth: { configDir } }));
+        assert.match(badCreds.message, /401 Unauthorized/);
+        assert.ok(!badCreds.message.includes('wrong-password-1234'), 'the password is not in the message');
+      }
+
+      const missingDockerfile = await rejection(buildImage(client, spec('Nope.Dockerfile')));
+      assert.match(missingDockerfile.message, /^bad: Dockerfile .*Nope\.Dockerfile cannot be read/);
+      assert.ok(Date.now() - started < 60_000, 'all failures came back within a minute');
+    },
+  },
+];
