@@ -12,7 +12,7 @@ import { dockerfileBuildScenarios } from '../scenarios/dockerfile-build';
 import { filesyncScenarios } from '../scenarios/filesync';
 import { e2eEnvironment, sessionTransports } from '../support/daemons';
 
-const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, filesyncScenarios];
+const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios];
 const env = e2eEnvironment();
 let passed = 0;
 let failed = 0;

@@ -145,4 +145,7 @@ describe('FileSyncProvider serves the daemon\'s filtering headers', () => {
       expect(unknown.status).toBe('5');
     });
   });
+  test('malformed client-side patterns are refused when the provider is made', () => {
+    expect(() => new FileSyncProvider({ src: { dir: base, filter: { excludePatterns: ['a[', 'ok'] } } })).toThrow('FileSync dir "src": invalid excludepatterns');
+  });
 });

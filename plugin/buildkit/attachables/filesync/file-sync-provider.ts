@@ -4,7 +4,7 @@ import type { Attachable, SessionServiceRegistry } from '../../session/attachabl
 import { failStream, headerValues, rawMethod, Status } from '../call-status';
 import { admits, allFilters } from './all-filters';
 import { PacketStream } from './packet-stream';
-import { createPathFilter, type PathFilterOptions } from './patterns/path-filter';
+import { checkPatterns, createPathFilter, type PathFilterOptions } from './patterns/path-filter';
 import { sendTree } from './send-tree';
 import { walkTree, type TreeFilter } from './walk-tree';
 
@@ -61,6 +61,10 @@ export class FileSyncProvider implements Attachable {
     private readonly requestFilter?: RequestFilterFactory,
   ) {
     this.dirs = new Map(Object.entries(dirs));
+    // Malformed client-side patterns are the caller's mistake: report it now, not at the daemon's first request.
+    for (const [name, synced] of this.dirs) {
+      if (synced.filter && !('match' in synced.filter)) checkPatterns(synced.filter, `FileSync dir "${name}"`);
+    }
   }
 
   /** The local names this provider serves. */

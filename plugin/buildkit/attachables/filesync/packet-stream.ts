@@ -39,9 +39,7 @@ export class PacketStream {
   /** Send one packet; resolves when the transport can take more. */
   async write(packet: Packet): Promise<void> {
     if (this.failure) throw this.failure;
-    const ok = this.call.write(encodePacket(packet));
-    if (process.env.DBG) console.error('write', packet.type, packet.id, packet.data?.length, 'ok', ok, (this.call as any).writableLength);
-    if (!ok) {
+    if (!this.call.write(encodePacket(packet))) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.call.off('drain', done);
@@ -58,7 +56,6 @@ export class PacketStream {
   async next(): Promise<Packet | undefined> {
     for (;;) {
       const packet = this.queue.shift();
-      if (packet && process.env.DBG) console.error('recv', packet.type, packet.id);
       if (packet) return packet;
       if (this.failure) throw this.failure;
       if (this.ended) return undefined;

@@ -14,7 +14,11 @@ export interface SendTotals {
   bytesSent: number;
 }
 
-/** Content chunk size: well below the 4 MiB message limit of older daemons, large enough to keep per-message overhead low. */
+/**
+ * Content chunk size: Go's sender uses 32 KiB. Larger chunks (256 KiB) made
+ * transfers of files over one chunk stall under Bun, whose HTTP/2 flow
+ * control loses track of single large writes; Node was unaffected.
+ */
 const chunkBytes = 32 * 1024;
 /** Files served at once, as the Go sender does. */
 const parallelFiles = 4;

@@ -74,6 +74,15 @@ class Translator {
     const fail = (what: string): never => {
       throw new GoRegexpSyntaxError(`${what} in ${JSON.stringify(this.cs.join(''))}`);
     };
+    const repeat = (op: string): string => {
+      if (last === 'none') fail('missing argument to repetition operator');
+      if (last === 'repeat') fail('invalid nested repetition operator');
+      last = 'repeat';
+      // A following ? makes it non-greedy: no difference for a yes/no match, but valid.
+      if (this.cs[this.i] !== '?') return op;
+      this.i++;
+      return `${op}?`;
+    };
     while (this.i < this.cs.length) {
       const c = this.cs[this.i++]!;
       switch (c) {
@@ -96,32 +105,17 @@ class Translator {
         case '*':
         case '+':
         case '?':
-          if (last === 'none') fail('missing argument to repetition operator');
-          if (last === 'repeat') fail('invalid nested repetition operator');
-          out += c;
-          // A following ? makes it non-greedy, which changes nothing for a yes/no match but is valid.
-          if (this.cs[this.i] === '?') {
-            this.i++;
-            out += '?';
-          }
-          last = 'repeat';
+          out += repeat(c);
           break;
         case '{': {
           // A valid `{n}`, `{n,}` or `{n,m}` is a repeat; any other `{` is a literal.
-          const repeat = this.repeatCount();
-          if (repeat === undefined) {
+          const count = this.repeatCount();
+          if (count === undefined) {
             out += hex(0x7b);
             last = 'atom';
-            break;
+          } else {
+            out += repeat(count);
           }
-          if (last === 'none') fail('missing argument to repetition operator');
-          if (last === 'repeat') fail('invalid nested repetition operator');
-          out += repeat;
-          if (this.cs[this.i] === '?') {
-            this.i++;
-            out += '?';
-          }
-          last = 'repeat';
           break;
         }
         case '.':

@@ -81,6 +81,16 @@ export async function createPathFilter(
   };
 }
 
+/** Throws an `invalid-argument` BuildkitError naming `owner` when include or exclude patterns are malformed. */
+export function checkPatterns(options: PathFilterOptions, owner: string): void {
+  try {
+    if (options.includePatterns?.length) matcher(options.includePatterns, 'includepatterns');
+    if (options.excludePatterns?.length) matcher(options.excludePatterns, 'excludepatterns');
+  } catch (err) {
+    throw BuildkitError.from(err, owner);
+  }
+}
+
 function matcher(patterns: readonly string[], what: string): PatternMatcher {
   try {
     return new PatternMatcher(patterns);

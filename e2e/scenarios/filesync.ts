@@ -1,0 +1,281 @@
+/**
+ * FileSync filtering scenarios: real Dockerfile builds with the built-in
+ * `dockerfile.v0` frontend, which always sends include/exclude/followpaths
+ * headers, served by our FileSyncProvider. Written with node:assert so the
+ * same code runs under `bun test` and under Node.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  BuildkitClient, BuildkitError, createPathFilter, FileSendProvider, FileSyncProvider, readDockerignore,
+  type DiffCopyRequest, type RequestFilterFactory, type SyncedDir,
+} from '../../plugin/buildkit/index';
+import { readTree, tempDir, writeTree, type TreeSpec } from '../support/files';
+import type { Scenario, ScenarioContext } from './foundation';
+
+const secret = 'OUTSIDE-THE-CONTEXT-SECRET';
+const bigBytes = 2 * 1024 * 1024;
+
+interface BuildSetup {
+  /** The context tree (local `context`). */
+  context: TreeSpec;
+  /** The Dockerfile directory (local `dockerfile`): `Dockerfile` and maybe `Dockerfile.dockerignore`. */
+  dockerfile: Record<string, string>;
+  /** Client-side rules for the context directory. */
+  filter?: SyncedDir['filter'];
+  /** Replaces the provider's own handling of the daemon's headers. */
+  requestFilter?: RequestFilterFactory;
+  /** Files to create next to the context (never inside it). */
+  outside?: Record<string, string>;
+  /** Extra setup with the context directory's path (e.g. absolute symlinks). */
+  prepare?: (dirs: { root: string; context: string }) => void;
+}
+
+interface BuildResult {
+  /** The local export of the final stage, as readTree lists it; undefined when the build failed. */
+  exported?: Record<string, string>;
+  /** Every regular file's content in the export, by path. */
+  contents: string[];
+  error?: BuildkitError;
+  sync: FileSyncProvider;
+}
+
+/** One `docker build`-like solve: dockerfile.v0, network none, local export through FileSend. */
+async function dockerfileBuild(ctx: ScenarioContext, setup: BuildSetup): Promise<BuildResult> {
+  using tmp = tempDir('nxbk-filesync-');
+  const contextDir = path.join(tmp.dir, 'context');
+  const dockerfileDir = path.join(tmp.dir, 'dockerfile');
+  const exportDir = path.join(tmp.dir, 'export');
+  fs.mkdirSync(contextDir);
+  fs.mkdirSync(dockerfileDir);
+  writeTree(contextDir, setup.context);
+  writeTree(dockerfileDir, setup.dockerfile);
+  for (const [name, content] of Object.entries(setup.outside ?? {})) fs.writeFileSync(path.join(tmp.dir, name), content);
+  setup.prepare?.({ root: tmp.dir, context: contextDir });
+
+  await using client = await BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
+  const sync = new FileSyncProvider(
+    { context: { dir: contextDir, filter: setup.filter }, dockerfile: { dir: dockerfileDir } },
+    setup.requestFilter,
+  );
+  const send = new FileSendProvider(new Map([[0, { kind: 'directory', dir: exportDir }]]));
+  await using session = await client.openSession({ attachables: [sync, send] });
+  try {
+    await client.solve({
+      session: session.id,
+      frontend: 'dockerfile.v0',
+      frontendAttrs: { filename: 'Dockerfile', 'force-network-mode': 'none' },
+      exporters: [{ type: 'local', attrs: {} }],
+    });
+  } catch (err) {
+    assert.ok(err instanceof BuildkitError, `a BuildkitError (${String(err)})`);
+    return { contents: [], error: err, sync };
+  }
+  const exported = readTree(exportDir);
+  const contents = Object.values(exported).filter((v) => v.startsWith('file '));
+  return { exported, contents, sync };
+}
+
+/** The entries of `tree` under `prefix/`, prefix included. */
+function under(tree: Record<string, string>, prefix: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(tree).filter(([k]) => k === prefix || k.startsWith(`${prefix}/`)));
+}
+
+/** The stage that copies the whole context, checks it from a RUN, and hands it to a scratch stage for export. */
+const copyAllDockerfile = (checks: string) => [
+  'FROM nxbk-base AS build',
+  'COPY . /all/',
+  `RUN ${checks} && mkdir /seen && for f in /all/*; do test -f "$f" && cat "$f" >> /seen/files || true; done`,
+  'FROM scratch',
+  'COPY --from=build /all /all',
+  'COPY --from=build /seen /seen',
+  '',
+].join('\n');
+
+export const filesyncScenarios: Scenario[] = [
+  {
+    name: 'Dockerfile build: .dockerignore (with a ! re-include) applied, non-ASCII and spaced names intact, symlinks sent as links',
+    perDaemon: true,
+    async run(ctx) {
+      const result = await dockerfileBuild(ctx, {
+        context: {
+          '.dockerignore': '# build outputs and deps\nnode_modules\n!node_modules/keep\n*.log\nsecret*\n/build\n**/*.tmp\n',
+          'app/main.txt': 'main\n',
+          'app/debug.log': 'nested logs stay: *.log is top-level only\n',
+          'app/cache.tmp': 'tmp\n',
+          'top.log': 'log\n',
+          'secret.env': 'TOKEN=1\n',
+          'build/out.bin': 'out\n',
+          'node_modules/dep/index.js': 'dep\n',
+          'node_modules/keep/keep.js': 'keep\n',
+          'héllo wörld.txt': 'bonjour\n',
+          'dir with space/naïve file.txt': 'naive\n',
+          '😀 emoji.txt': 'emoji\n',
+          '日本語/データ.txt': 'data\n',
+          leak: { symlink: '../outside-secret.txt' },
+        },
+        outside: { 'outside-secret.txt': secret },
+        dockerfile: {
+          Dockerfile: copyAllDockerfile('test ! -e /all/secret.env && test ! -e /all/node_modules/dep && test -f /all/node_modules/keep/keep.js && test -f "/all/héllo wörld.txt"'),
+        },
+      });
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.deepEqual(under(result.exported!, 'all'), {
+        all: 'dir 755',
+        'all/.dockerignore': 'file 644 # build outputs and deps\nnode_modules\n!node_modules/keep\n*.log\nsecret*\n/build\n**/*.tmp\n',
+        'all/app': 'dir 755',
+        'all/app/debug.log': 'file 644 nested logs stay: *.log is top-level only\n',
+        'all/app/main.txt': 'file 644 main\n',
+        'all/dir with space': 'dir 755',
+        'all/dir with space/naïve file.txt': 'file 644 naive\n',
+        'all/héllo wörld.txt': 'file 644 bonjour\n',
+        'all/leak': 'link -> ../outside-secret.txt',
+        'all/node_modules': 'dir 755',
+        'all/node_modules/keep': 'dir 755',
+        'all/node_modules/keep/keep.js': 'file 644 keep\n',
+        'all/日本語': 'dir 755',
+        'all/日本語/データ.txt': 'file 644 data\n',
+        'all/😀 emoji.txt': 'file 644 emoji\n',
+      });
+      // A RUN step read every top-level (non-dot) file: the non-ASCII and spaced names too.
+      assert.equal(result.exported!['seen/files'], 'file 644 bonjour\nemoji\n');
+      assert.ok(!result.contents.some((c) => c.includes(secret)), 'nothing from outside the context was sent');
+    },
+  },
+  {
+    name: '<Dockerfile>.dockerignore next to the Dockerfile overrides the context .dockerignore',
+    perDaemon: true,
+    async run(ctx) {
+      const result = await dockerfileBuild(ctx, {
+        context: { '.dockerignore': 'node_modules\n', 'node_modules/dep.js': 'dep\n', 'app/main.txt': 'main\n', 'README.md': 'readme\n' },
+        dockerfile: {
+          Dockerfile: copyAllDockerfile('test -f /all/node_modules/dep.js && test ! -e /all/app'),
+          'Dockerfile.dockerignore': 'app\n',
+        },
+      });
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.deepEqual(Object.keys(under(result.exported!, 'all')).sort(), ['all', 'all/.dockerignore', 'all/README.md', 'all/node_modules', 'all/node_modules/dep.js']);
+    },
+  },
+  {
+    name: 'COPY of some paths transfers only those (followpaths through a symlink and a wildcard)',
+    perDaemon: true,
+    async run(ctx) {
+      const result = await dockerfileBuild(ctx, {
+        context: {
+          'big.bin': randomBytes(bigBytes).toString('base64'),
+          'releases/v1/app.txt': 'v1\n',
+          'releases/v2/app.txt': 'v2\n',
+          current: { symlink: 'releases/v2' },
+          'config/a.conf': 'a\n',
+          'config/b.conf': 'b\n',
+          'config/c.txt': 'not a conf\n',
+        },
+        dockerfile: {
+          Dockerfile: [
+            'FROM nxbk-base AS build',
+            'COPY current/app.txt /picked/app.txt',
+            'COPY config/*.conf /picked/conf/',
+            'RUN test "$(cat /picked/app.txt)" = v2',
+            'FROM scratch',
+            'COPY --from=build /picked /picked',
+            '',
+          ].join('\n'),
+        },
+      });
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.deepEqual(result.exported, {
+        picked: 'dir 755',
+        'picked/app.txt': 'file 644 v2\n',
+        'picked/conf': 'dir 755',
+        'picked/conf/a.conf': 'file 644 a\n',
+        'picked/conf/b.conf': 'file 644 b\n',
+      });
+      // The unreferenced 2 MiB file never left this machine.
+      assert.ok(result.sync.counters.bytesSent < bigBytes, `sent ${result.sync.counters.bytesSent} bytes`);
+    },
+  },
+  {
+    name: 'COPY of non-ASCII and spaced paths: followpaths are decoded and the files arrive intact',
+    perDaemon: true,
+    async run(ctx) {
+      const contextRequests: DiffCopyRequest[] = [];
+      // Records what the daemon asked for the context, then applies the built-in fsutil semantics.
+      const recording: RequestFilterFactory = (request, dir, signal) => {
+        if (path.basename(dir.dir) === 'context') contextRequests.push(request);
+        return createPathFilter(dir.dir, request, { signal });
+      };
+      const result = await dockerfileBuild(ctx, {
+        context: { 'big.bin': randomBytes(bigBytes).toString('base64'), 'héllo wörld.txt': 'bonjour\n', 'dir with space/naïve.txt': 'naive\n', '😀.txt': 'emoji\n' },
+        dockerfile: {
+          Dockerfile: [
+            'FROM nxbk-base AS build',
+            'COPY ["héllo wörld.txt", "dir with space/naïve.txt", "😀.txt", "/picked/"]',
+            'RUN test -f "/picked/naïve.txt"',
+            'FROM scratch',
+            'COPY --from=build /picked /picked',
+            '',
+          ].join('\n'),
+        },
+        requestFilter: recording,
+      });
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.deepEqual(result.exported, {
+        picked: 'dir 755',
+        'picked/héllo wörld.txt': 'file 644 bonjour\n',
+        'picked/naïve.txt': 'file 644 naive\n',
+        'picked/😀.txt': 'file 644 emoji\n',
+      });
+      // The frontend first fetches the context's .dockerignore alone, then the files it needs.
+      const main = contextRequests.filter((r) => r.followPaths.join() !== '.dockerignore').at(-1);
+      assert.ok(main, 'the context was transferred');
+      if (main.followPaths.length > 0) {
+        // v0.12+ daemons query-escape these headers; they must arrive decoded, and only they are sent.
+        assert.deepEqual([...main.followPaths].sort(), ['dir with space/naïve.txt', 'héllo wörld.txt', '😀.txt'].sort());
+        assert.ok(result.sync.counters.bytesSent < bigBytes, `sent ${result.sync.counters.bytesSent} bytes`);
+      } else {
+        // Older daemons send non-ASCII header values raw, which gRPC drops: the whole context goes, the names still intact.
+        assert.ok(result.sync.counters.bytesSent >= bigBytes, 'without followpaths the whole context is sent');
+      }
+    },
+  },
+  {
+    name: 'a symlink pointing outside the context never brings the outside content in',
+    perDaemon: true,
+    async run(ctx) {
+      for (const source of ['leak', 'abs-leak', 'up/outside-secret.txt']) {
+        const result = await dockerfileBuild(ctx, {
+          context: { leak: { symlink: '../outside-secret.txt' }, up: { symlink: '..' }, 'ok.txt': 'ok\n' },
+          outside: { 'outside-secret.txt': secret },
+          prepare: ({ root, context }) => fs.symlinkSync(path.join(root, 'outside-secret.txt'), path.join(context, 'abs-leak')),
+          dockerfile: {
+            Dockerfile: ['FROM nxbk-base AS build', `COPY ${source} /out/`, 'RUN ! grep -r ' + secret + ' /out', 'FROM scratch', 'COPY --from=build /out /out', ''].join('\n'),
+          },
+        });
+        // Either the copy fails (the link resolves inside the context, to nothing) or what arrives is not the secret.
+        assert.ok(!result.contents.some((c) => c.includes(secret)), `${source}: the outside file leaked`);
+        if (result.error) assert.match(result.error.message, /not found|no such file|lstat|failed to compute cache key/i, `${source}: ${result.error.message}`);
+      }
+    },
+  },
+  {
+    name: 'client-side excludes (SyncedDir.filter from readDockerignore) apply on top of the daemon\'s',
+    perDaemon: true,
+    async run(ctx) {
+      const spec: TreeSpec = { '.dockerignore': 'node_modules\n', 'node_modules/dep.js': 'dep\n', 'client-only.txt': 'hidden by the client\n', 'app.txt': 'app\n' };
+      using probe = tempDir();
+      writeTree(probe.dir, spec);
+      const { patterns } = await readDockerignore(probe.dir);
+      assert.deepEqual(patterns, ['node_modules']);
+      const result = await dockerfileBuild(ctx, {
+        context: spec,
+        filter: { excludePatterns: [...patterns, 'client-only.txt'] },
+        dockerfile: { Dockerfile: copyAllDockerfile('test ! -e /all/client-only.txt && test -f /all/app.txt') },
+      });
+      assert.equal(result.error, undefined, result.error?.message);
+      assert.deepEqual(Object.keys(under(result.exported!, 'all')).sort(), ['all', 'all/.dockerignore', 'all/app.txt']);
+    },
+  },
+];
