@@ -38,3 +38,5 @@ export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
 export type { BuildSpec, NamedContext, OutputSpec, CacheSpec } from './build/build-spec';
 export type { BuildResult } from './build/build-result';
+export type { ContextSource } from './build/context-source';
+export { refusePrivate, privateMethods } from './attachables/refuse-private';

@@ -16,12 +16,15 @@ import { BuildkitError } from '../errors';
 import { ProgressTracker } from '../progress/progress-tracker';
 import type { Attachable } from '../session/attachable';
 import type { BuildSpec } from './build-spec';
+import type { ContextSource } from './context-source';
 import { buildResult, type BuildResult } from './build-result';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
 import { planOutputs, type OutputPlan } from './output-plan';
 
 /** Options of one build. */
 export interface BuildOptions {
+  /** Where context and Dockerfile come from (default: this build's own session). */
+  contextSource?: ContextSource;
   /** Every Status message of the solve, as plain values. */
   onStatus?: (status: SolveStatus) => void;
   signal?: AbortSignal;
@@ -37,14 +40,16 @@ export interface BuildOptions {
 export async function buildImage(client: BuildkitClient, spec: BuildSpec, options: BuildOptions = {}): Promise<BuildResult> {
   try {
     const outputs = planOutputs(spec.outputs ?? [], { isDockerEngine: client.address.kind === 'docker' });
-    const prepared = await prepareSession(spec, outputs, options.signal);
+    const source = options.contextSource ?? { kind: 'own-session' };
+    const prepared = await prepareSession(spec, outputs, source, options.signal);
     await using session = await client.openSession({ attachables: prepared.attachables, sharedKey: spec.sharedKey ?? '', signal: options.signal });
     const progress = new ProgressTracker();
     const response = await client.solve(
       {
         session: session.id,
         frontend: 'dockerfile.v0',
-        frontendAttrs: dockerfileFrontendAttrs(spec, prepared.locals),
+        frontendAttrs: { ...dockerfileFrontendAttrs(spec, prepared.locals), ...contextAttrs(source) },
+        ...(source.kind === 'frontend-inputs' ? { frontendInputs: { context: source.context, dockerfile: source.dockerfile } } : {}),
         exporters: outputs.exporters,
         cacheImports: prepared.cacheImports,
         cacheExports: prepared.cacheExports,
@@ -74,16 +79,16 @@ interface PreparedSession {
 }
 
 /** Build the session's attachables; every source is read and checked here, before any solve. */
-async function prepareSession(spec: BuildSpec, outputs: OutputPlan, signal?: AbortSignal): Promise<PreparedSession> {
+async function prepareSession(spec: BuildSpec, outputs: OutputPlan, source: ContextSource, signal?: AbortSignal): Promise<PreparedSession> {
   await requireKind(spec.contextDir, 'directory', 'build context');
   await requireKind(spec.dockerfile, 'file', 'Dockerfile');
   for (const [name, ctx] of Object.entries(spec.namedContexts ?? {})) {
     if (ctx.kind !== 'image') await requireKind(ctx.dir, 'directory', `named context "${name}"`);
   }
-  const dirs: Record<string, SyncedDir> = {
-    context: { dir: spec.contextDir },
-    dockerfile: { dir: path.dirname(spec.dockerfile) },
-  };
+  // When another session serves context and Dockerfile, this one must not:
+  // a daemon that cannot reach the shared one would silently use ours.
+  const dirs: Record<string, SyncedDir> =
+    source.kind === 'own-session' ? { context: { dir: spec.contextDir }, dockerfile: { dir: path.dirname(spec.dockerfile) } } : {};
   const stores: Record<string, string> = {};
   const locals: { named: Record<string, string>; ociLayouts: Record<string, string> } = { named: {}, ociLayouts: {} };
   let n = 0;
@@ -125,6 +130,22 @@ async function prepareSession(spec: BuildSpec, outputs: OutputPlan, signal?: Abo
   if (spec.ssh?.length) attachables.push(await SshProvider.create(spec.ssh, { signal }));
   if (spec.auth !== false) attachables.push(await AuthProvider.fromDockerConfig({ ...spec.auth, signal }));
   return { attachables, fileSync, locals, cacheImports, cacheExports };
+}
+
+/** Frontend attributes that point the frontend at the context source. */
+function contextAttrs(source: ContextSource): Record<string, string> {
+  switch (source.kind) {
+    case 'own-session':
+      return {};
+    case 'local-sessionid':
+      return {
+        'local-sessionid:context': source.sessionId,
+        dockerfilekey: source.dockerfileLocal,
+        [`local-sessionid:${source.dockerfileLocal}`]: source.sessionId,
+      };
+    case 'frontend-inputs':
+      return { filename: source.filename };
+  }
 }
 
 /** Fail early, naming the path, when an input the build needs is missing or of the wrong kind. */

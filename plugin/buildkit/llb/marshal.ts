@@ -48,13 +48,14 @@ export function marshal(state: State, options: MarshalOptions = {}): Definition 
     if (!emitted.has(digest)) {
       emitted.add(digest);
       def.push(bytes);
+      // Every op gets a metadata entry, even an empty one: the frontend's
+      // loader of LLB inputs rejects a definition without metadata
+      // ("invalid definition op with no ops"), as Go clients always send it.
       const md = node.metadata;
-      if (md?.customName || md?.ignoreCache) {
-        metadata[digest] = {
-          ...(md.customName ? { description: { 'llb.customname': md.customName } } : {}),
-          ...(md.ignoreCache ? { ignoreCache: true } : {}),
-        };
-      }
+      metadata[digest] = {
+        ...(md?.customName ? { description: { 'llb.customname': md.customName } } : {}),
+        ...(md?.ignoreCache ? { ignoreCache: true } : {}),
+      };
     }
     return digest;
   };

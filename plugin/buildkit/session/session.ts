@@ -51,6 +51,7 @@ export class Session implements AsyncDisposable {
     'grpc.max_send_message_length': maxMessageBytes,
   });
   private readonly methodPaths: string[] = [];
+  private readonly callCounts = new Map<string, number>();
   private injector: grpc.ConnectionInjector | undefined;
   private connection: Duplex | undefined;
   private state: SessionState = 'new';
@@ -68,7 +69,16 @@ export class Session implements AsyncDisposable {
     this.attachables = [healthAttachable, ...(options.attachables ?? [])];
     const registry: SessionServiceRegistry = {
       addService: (definition, implementation) => {
-        this.server.addService(definition, implementation);
+        // Count every call the daemon makes, per method, for observability and isolation checks.
+        const counted: grpc.UntypedServiceImplementation = {};
+        for (const [name, handler] of Object.entries(implementation)) {
+          const path = definition[name]?.path ?? name;
+          counted[name] = ((...args: unknown[]) => {
+            this.callCounts.set(path, (this.callCounts.get(path) ?? 0) + 1);
+            return (handler as (...a: unknown[]) => unknown)(...args);
+          }) as grpc.UntypedHandleCall;
+        }
+        this.server.addService(definition, counted);
         for (const method of Object.values(definition)) this.methodPaths.push(method.path);
       },
     };
@@ -78,6 +88,11 @@ export class Session implements AsyncDisposable {
   /** Every method path this session serves, as advertised to the daemon. */
   get methods(): readonly string[] {
     return this.methodPaths;
+  }
+
+  /** How many calls the daemon made to each method of this session (health checks included). */
+  get calls(): ReadonlyMap<string, number> {
+    return this.callCounts;
   }
 
   /** True between a successful open() and the end of the connection. */

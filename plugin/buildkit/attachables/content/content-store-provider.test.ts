@@ -44,7 +44,10 @@ let cacheDir: string;
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-provider-'));
   cacheDir = path.join(tmp, 'cache');
-  const provider = new ContentStoreProvider({ [storeIds.localCache(cacheDir)]: cacheDir, [storeIds.ociLayout('layout')]: new OciLayoutStore(path.join(tmp, 'layout')) });
+  const provider = new ContentStoreProvider(
+    { [storeIds.localCache(cacheDir)]: cacheDir, [storeIds.ociLayout('layout')]: new OciLayoutStore(path.join(tmp, 'layout')) },
+    { readChunkBytes: 1 << 20 },
+  );
   server = new grpc.Server();
   provider.register({ addService: (d, i) => server.addService(d, i) });
   const socket = path.join(tmp, 'content.sock');

@@ -22,6 +22,14 @@ export const storeIds = {
 /** List responses carry this many infos each, as containerd's server does. */
 const listBatch = 100;
 
+/**
+ * Bytes per Read response. containerd's server sends 1 MiB; under Bun, gRPC
+ * messages much larger than HTTP/2's initial 64 KiB window can stall the
+ * session's inner server (the FileSync sender found the same), so reads go
+ * out in 32 KiB messages like FileSync content.
+ */
+const defaultReadChunk = 32 * 1024;
+
 const grpcCodeOf: Partial<Record<BuildkitErrorCode, number>> = {
   'invalid-argument': GrpcStatus.INVALID_ARGUMENT,
   'not-found': GrpcStatus.NOT_FOUND,
@@ -41,10 +49,15 @@ const grpcCodeOf: Partial<Record<BuildkitErrorCode, number>> = {
  */
 export class ContentStoreProvider implements Attachable {
   private readonly stores: ReadonlyMap<string, OciLayoutStore>;
+  private readonly readChunk: number;
 
-  /** `stores`: store ID (see {@link storeIds}) → a store, or the directory of one. */
-  constructor(stores: Record<string, OciLayoutStore | string>) {
+  /**
+   * `stores`: store ID (see {@link storeIds}) → a store, or the directory of
+   * one. `readChunkBytes`: bytes per Read response (default 32 KiB, at most 1 MiB).
+   */
+  constructor(stores: Record<string, OciLayoutStore | string>, options: { readChunkBytes?: number } = {}) {
     this.stores = new Map(Object.entries(stores).map(([id, s]) => [id, typeof s === 'string' ? new OciLayoutStore(s) : s]));
+    this.readChunk = options.readChunkBytes ?? defaultReadChunk;
   }
 
   /** The store IDs served. */
@@ -106,7 +119,7 @@ export class ContentStoreProvider implements Attachable {
     call.once('cancelled', () => abort.abort());
     try {
       const { digest, offset, size } = call.request;
-      for await (const chunk of this.choose(call.metadata).read(digest, { offset, size, signal: abort.signal })) await send(call, chunk);
+      for await (const chunk of this.choose(call.metadata).read(digest, { offset, size, chunkSize: this.readChunk, signal: abort.signal })) await send(call, chunk);
       call.end();
     } catch (err) {
       fail(call, err);

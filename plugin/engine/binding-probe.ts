@@ -1,0 +1,70 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { BuildkitError, FileSyncProvider, State, marshal, type BuildkitClient } from '../buildkit/index';
+
+/**
+ * How a daemon lets a solve read its context from a session other than its own
+ * (session-experiments E1/E2):
+ * - `local-sessionid`: Dockerfile frontend ≥ 1.10 (BuildKit ≥ 0.16) takes
+ *   `local-sessionid:<local>` attributes;
+ * - `frontend-inputs`: BuildKit ≥ 0.10 honours `local.session` on LLB local
+ *   sources passed as frontend inputs;
+ * - `prefetch`: BuildKit ≤ 0.9 ignores `local.session`; a solve of the same
+ *   local source with the shared session as its own fills the cache first.
+ */
+export type BindingMechanism = 'local-sessionid' | 'frontend-inputs' | 'prefetch';
+
+const probed = new Map<string, Promise<BindingMechanism>>();
+
+/**
+ * Find the mechanism by trying it, never by version string (Debian-built
+ * daemons report `v0.0.0+unknown`). Each probe is a tiny solve whose own
+ * session serves no files, so success proves the other session was used.
+ * The answer is remembered per daemon address for the life of the process.
+ */
+export function probeBinding(client: BuildkitClient, signal?: AbortSignal): Promise<BindingMechanism> {
+  const key = client.address.display;
+  let result = probed.get(key);
+  if (!result) {
+    result = runProbes(client, signal);
+    probed.set(key, result);
+    result.catch(() => probed.delete(key));
+  }
+  return result;
+}
+
+async function runProbes(client: BuildkitClient, signal?: AbortSignal): Promise<BindingMechanism> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nxbk-probe-'));
+  try {
+    await fs.writeFile(path.join(dir, 'Dockerfile'), 'FROM scratch\nCOPY probe.txt /probe.txt\n');
+    await fs.writeFile(path.join(dir, 'probe.txt'), 'probe\n');
+    await using shared = await client.openSession({ attachables: [new FileSyncProvider({ context: { dir }, 'probe-dockerfile': { dir }, 'probe-context': { dir } })], signal });
+    await using own = await client.openSession({ attachables: [new FileSyncProvider({})], signal });
+    if (await succeeds(client.solve({
+      session: own.id,
+      frontend: 'dockerfile.v0',
+      frontendAttrs: {
+        'local-sessionid:context': shared.id,
+        dockerfilekey: 'probe-dockerfile',
+        'local-sessionid:probe-dockerfile': shared.id,
+      },
+    }, { signal }))) return 'local-sessionid';
+    const local = marshal(State.scratch().copy(State.local('probe-context', { sessionId: shared.id }), '/probe.txt', '/probe.txt'));
+    if (await succeeds(client.solve({ session: own.id, definition: local }, { signal }))) return 'frontend-inputs';
+    return 'prefetch';
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function succeeds(solve: Promise<unknown>): Promise<boolean> {
+  try {
+    await solve;
+    return true;
+  } catch (err) {
+    // Only "the other session was not used" means unsupported; anything else is a real problem.
+    if (err instanceof BuildkitError && /no local sources enabled|no access allowed to dir|not found|no such file|failed to read dockerfile/i.test(err.message)) return false;
+    throw err;
+  }
+}

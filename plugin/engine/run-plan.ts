@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { ImageTarget } from './image-target';
+
+/** A directory the run's shared session(s) serve, under a local name of its own. */
+export interface SharedDir {
+  /** ASCII-safe local name, stable per directory (`ctx-<hash>` / `df-<hash>`). */
+  localName: string;
+  dir: string;
+  /** Targets whose builds read it. */
+  users: string[];
+}
+
+/** For one target: which session serves each attachable. */
+export interface TargetAssignment {
+  id: string;
+  dependsOn: readonly string[];
+  /** `shared:<localName>` or `own`. */
+  context: string;
+  dockerfile: string;
+  /** Path of the Dockerfile inside the directory that serves it. */
+  dockerfileName: string;
+  /** Always the target's own session, limited to the ids configured for it. */
+  secrets: readonly string[];
+  ssh: readonly string[];
+  auth: 'own' | 'anonymous';
+  outputs: readonly string[];
+}
+
+/** The resolved plan of a run; printable without touching a daemon. */
+export interface RunPlan {
+  /** Targets in a valid build order (dependencies first). */
+  targets: TargetAssignment[];
+  /** Directories served by the shared session, each once. */
+  sharedDirs: SharedDir[];
+}
+
+/** Stable ASCII-safe name for a directory: the same path gives the same name on every run and daemon. */
+export function localNameFor(kind: 'ctx' | 'df', dir: string): string {
+  return `${kind}-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 20)}`;
+}
+
+/**
+ * Plan a run: order the targets, give every shared context directory one
+ * local name (so it is sent once however many targets use it), and record
+ * which session serves what. Pure: no daemon, no file reads.
+ */
+export function planRun(targets: readonly ImageTarget[]): RunPlan {
+  const shared = new Map<string, SharedDir>();
+  const use = (kind: 'ctx' | 'df', dir: string, user: string): string => {
+    const localName = localNameFor(kind, dir);
+    const entry = shared.get(localName) ?? { localName, dir: path.resolve(dir), users: [] };
+    if (!entry.users.includes(user)) entry.users.push(user);
+    shared.set(localName, entry);
+    return localName;
+  };
+  const assignments = buildOrder(targets).map((t): TargetAssignment => {
+    const spec = t.spec;
+    const dockerfileDir = path.dirname(spec.dockerfile);
+    const insideContext = !path.relative(spec.contextDir, spec.dockerfile).startsWith('..');
+    let context = 'own';
+    let dockerfile = 'own';
+    let dockerfileName = path.basename(spec.dockerfile);
+    if (t.contextPolicy === 'shared') {
+      context = `shared:${use('ctx', spec.contextDir, t.id)}`;
+      if (insideContext) {
+        dockerfile = context;
+        dockerfileName = path.relative(spec.contextDir, spec.dockerfile).split(path.sep).join('/');
+      } else {
+        dockerfile = `shared:${use('df', dockerfileDir, t.id)}`;
+      }
+    }
+    return {
+      id: t.id,
+      dependsOn: t.dependsOn,
+      context,
+      dockerfile,
+      dockerfileName,
+      secrets: (spec.secrets ?? []).map((s) => s.id),
+      ssh: (spec.ssh ?? []).map((s) => s.id ?? 'default'),
+      auth: spec.auth === false ? 'anonymous' : 'own',
+      outputs: (spec.outputs ?? []).map((o) => o.type),
+    };
+  });
+  return { targets: assignments, sharedDirs: [...shared.values()] };
+}
+
+/** Dependencies before dependants; ties keep the given order. */
+function buildOrder(targets: readonly ImageTarget[]): ImageTarget[] {
+  const byId = new Map(targets.map((t) => [t.id, t]));
+  const out: ImageTarget[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (t: ImageTarget, chain: string[]) => {
+    if (state.get(t.id) === 'done') return;
+    if (state.get(t.id) === 'visiting') throw new Error(`dependency cycle: ${[...chain, t.id].join(' -> ')}`);
+    state.set(t.id, 'visiting');
+    for (const d of t.dependsOn) {
+      const dep = byId.get(d);
+      if (!dep) throw new Error(`${t.id} depends on ${d}, which is not part of this run`);
+      visit(dep, [...chain, t.id]);
+    }
+    state.set(t.id, 'done');
+    out.push(t);
+  };
+  for (const t of targets) visit(t, []);
+  return out;
+}
+
+/** The plan as text, for `--print` and logs. Never contains session IDs. */
+export function formatPlan(plan: RunPlan): string {
+  const lines = ['shared session (one per run, fresh ID, FileSync only):'];
+  if (plan.sharedDirs.length === 0) lines.push('  (nothing shared)');
+  for (const d of plan.sharedDirs) lines.push(`  ${d.localName}  ${d.dir}  used by ${d.users.join(', ')}`);
+  lines.push('targets, in build order:');
+  for (const t of plan.targets) {
+    lines.push(`  ${t.id}${t.dependsOn.length ? ` (after ${t.dependsOn.join(', ')})` : ''}`);
+    lines.push(`    context: ${t.context}   dockerfile: ${t.dockerfile} (${t.dockerfileName})`);
+    lines.push(`    own session: secrets [${t.secrets.join(', ')}]  ssh [${t.ssh.join(', ')}]  auth ${t.auth}  outputs [${t.outputs.join(', ')}]`);
+  }
+  return lines.join('\n');
+}

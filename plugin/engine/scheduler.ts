@@ -1,0 +1,128 @@
+/**
+ * Runs a dependency graph of tasks with a concurrency limit. A task starts
+ * when every task it depends on has succeeded and a slot is free.
+ * `fail-fast` cancels everything still running or waiting after the first
+ * failure; `keep-going` lets independent tasks finish and reports the
+ * dependants of a failed task as skipped. The caller's AbortSignal cancels
+ * everything. Pure scheduling: what a task does is the caller's function.
+ */
+
+/** How the run reacts to a failed task. */
+export type FailureMode = 'fail-fast' | 'keep-going';
+
+/** One node of the graph. */
+export interface ScheduledTask {
+  id: string;
+  /** IDs of tasks that must succeed first. */
+  dependsOn: readonly string[];
+}
+
+/** The end of one task. */
+export type TaskOutcome =
+  | { id: string; status: 'succeeded' }
+  | { id: string; status: 'failed'; error: unknown }
+  /** Not started: a dependency failed or was skipped, or the run was cancelled first. */
+  | { id: string; status: 'skipped'; reason: string }
+  /** Started, then cancelled (fail-fast or the caller's signal). */
+  | { id: string; status: 'cancelled'; error: unknown };
+
+export interface ScheduleOptions {
+  concurrency: number;
+  mode: FailureMode;
+  signal?: AbortSignal;
+  /** Called as each task ends, in the order they end. */
+  onOutcome?: (outcome: TaskOutcome) => void;
+  /** Called when a task starts. */
+  onStart?: (id: string) => void;
+}
+
+/**
+ * Run `tasks`; `run(id, signal)` does the work of one task and must honour
+ * its signal (aborted on fail-fast or on the caller's abort). Resolves with
+ * every task's outcome once nothing runs any more; never rejects for task failures.
+ */
+export async function schedule(
+  tasks: readonly ScheduledTask[],
+  run: (id: string, signal: AbortSignal) => Promise<void>,
+  options: ScheduleOptions,
+): Promise<TaskOutcome[]> {
+  validateGraph(tasks);
+  if (!(options.concurrency >= 1)) throw new Error(`concurrency must be at least 1 (got ${options.concurrency})`);
+  const outcomes = new Map<string, TaskOutcome>();
+  const running = new Map<string, AbortController>();
+  const cancelAll = new AbortController();
+  const onCallerAbort = () => cancelAll.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  if (options.signal?.aborted) cancelAll.abort(options.signal.reason);
+  let wake: () => void = () => {};
+
+  const finish = (outcome: TaskOutcome) => {
+    outcomes.set(outcome.id, outcome);
+    options.onOutcome?.(outcome);
+  };
+
+  cancelAll.signal.addEventListener('abort', () => {
+    for (const controller of running.values()) controller.abort(cancelAll.signal.reason);
+    wake();
+  });
+
+  try {
+    for (;;) {
+      // Settle what can no longer run.
+      for (const task of tasks) {
+        if (outcomes.has(task.id) || running.has(task.id)) continue;
+        if (cancelAll.signal.aborted) {
+          finish({ id: task.id, status: 'skipped', reason: 'the run was cancelled before it started' });
+          continue;
+        }
+        const blocker = task.dependsOn.map((d) => outcomes.get(d)).find((o) => o && o.status !== 'succeeded');
+        if (blocker) finish({ id: task.id, status: 'skipped', reason: `dependency ${blocker.id} ${blocker.status}` });
+      }
+      // Start what is ready, in the given order, while slots are free.
+      for (const task of tasks) {
+        if (running.size >= options.concurrency || cancelAll.signal.aborted) break;
+        if (outcomes.has(task.id) || running.has(task.id)) continue;
+        if (!task.dependsOn.every((d) => outcomes.get(d)?.status === 'succeeded')) continue;
+        const controller = new AbortController();
+        running.set(task.id, controller);
+        options.onStart?.(task.id);
+        void run(task.id, controller.signal).then(
+          () => finish({ id: task.id, status: 'succeeded' }),
+          (error: unknown) => {
+            if (controller.signal.aborted) finish({ id: task.id, status: 'cancelled', error });
+            else {
+              finish({ id: task.id, status: 'failed', error });
+              if (options.mode === 'fail-fast') cancelAll.abort(new Error(`${task.id} failed`));
+            }
+          },
+        ).finally(() => {
+          running.delete(task.id);
+          wake();
+        });
+      }
+      if (running.size === 0 && tasks.every((t) => outcomes.has(t.id))) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onCallerAbort);
+  }
+  return tasks.map((t) => outcomes.get(t.id)!);
+}
+
+/** Unknown dependencies and cycles are programming errors of the planner. */
+function validateGraph(tasks: readonly ScheduledTask[]): void {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  if (byId.size !== tasks.length) throw new Error('duplicate task ids');
+  for (const t of tasks) {
+    for (const d of t.dependsOn) if (!byId.has(d)) throw new Error(`${t.id} depends on unknown task ${d}`);
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (id: string, chain: string[]) => {
+    if (state.get(id) === 'done') return;
+    if (state.get(id) === 'visiting') throw new Error(`dependency cycle: ${[...chain, id].join(' -> ')}`);
+    state.set(id, 'visiting');
+    for (const d of byId.get(id)!.dependsOn) visit(d, [...chain, id]);
+    state.set(id, 'done');
+  };
+  for (const t of tasks) visit(t.id, []);
+}
