@@ -10,9 +10,11 @@ import { secretsSshScenarios } from '../scenarios/secrets-ssh';
 import { authScenarios } from '../scenarios/auth';
 import { dockerfileBuildScenarios } from '../scenarios/dockerfile-build';
 import { filesyncScenarios } from '../scenarios/filesync';
+import { contentStoreScenarios } from '../scenarios/content-store';
+import { sharedSessionScenarios } from '../scenarios/shared-sessions';
 import { e2eEnvironment, sessionTransports } from '../support/daemons';
 
-const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios];
+const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios, contentStoreScenarios, sharedSessionScenarios];
 const env = e2eEnvironment();
 let passed = 0;
 let failed = 0;

@@ -1,0 +1,229 @@
+/**
+ * The multi-target engine against real daemons: one shared session for
+ * contexts, isolated sessions for secrets, the binding mechanism each daemon
+ * generation needs, the scheduler's limits and failure modes, and aborts.
+ * Runtime-neutral (node:assert).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BuildkitClient, privateMethods, type BuildSpec } from '../../plugin/buildkit/index';
+import type { ImageTarget } from '../../plugin/engine/image-target';
+import { runTargets, type RunReport } from '../../plugin/engine/run-engine';
+import { tempDir, writeTree } from '../support/files';
+import type { Scenario, ScenarioContext } from './foundation';
+
+const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
+
+/** Which binding mechanism each daemon generation must end up with (found by probing, checked here). */
+const expectedMechanism: Record<string, string> = {
+  'docker-28': 'local-sessionid', 'docker-28c': 'local-sessionid', 'docker-26': 'frontend-inputs', 'docker-20': 'prefetch',
+};
+
+/** A context of `files` random files; returns its total size in bytes. */
+function randomContext(dir: string, files: number, size: number): number {
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  let total = 0;
+  for (let i = 0; i < files; i++) {
+    const content = Buffer.alloc(size);
+    for (let j = 0; j < size; j += 4) content.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, Math.min(j, size - 4));
+    fs.writeFileSync(path.join(dir, 'data', `f${i}.bin`), content);
+    total += size;
+  }
+  return total;
+}
+
+function spec(name: string, contextDir: string, out: string, extra: Partial<BuildSpec> = {}): BuildSpec {
+  return { name, contextDir, dockerfile: path.join(contextDir, 'Dockerfile'), network: 'none', auth: false, outputs: [{ type: 'local', dest: out }], ...extra };
+}
+
+function target(id: string, s: BuildSpec, extra: Partial<ImageTarget> = {}): ImageTarget {
+  return { id, spec: s, dependsOn: [], contextPolicy: 'shared', ...extra };
+}
+
+function assertAllSucceeded(report: RunReport): void {
+  const failed = report.outcomes.filter((o) => o.status !== 'succeeded');
+  assert.deepEqual(failed.map((o) => `${o.id}: ${o.status} ${'error' in o ? String((o.error as Error)?.message) : ''}`), []);
+}
+
+function assertSharedNeverPrivate(report: RunReport): void {
+  for (const s of report.sharedSessions) {
+    for (const method of privateMethods) assert.equal(s.calls[method] ?? 0, 0, `shared session received ${method}`);
+  }
+}
+
+export const sharedSessionScenarios: Scenario[] = [
+  {
+    name: '8 targets COPY from one context in parallel: the context is sent once (≤ 1.05 × its bytes)',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      const bytes = randomContext(contextDir, 40, 64 * 1024);
+      fs.writeFileSync(path.join(contextDir, 'Dockerfile'), 'FROM nxbk-base\nARG N\nCOPY data /data\nRUN ls /data | wc -l > /count && echo "$N" > /n\n');
+      await using client = await connect(ctx);
+      const targets = Array.from({ length: 8 }, (_, i) =>
+        target(`app-${i}`, spec(`app-${i}`, contextDir, path.join(tmp.dir, `out-${i}`), { buildArgs: { N: String(i) } })));
+      const report = await runTargets(client, targets, { concurrency: 8, mode: 'keep-going', sharedKey: `e2e-${Date.now()}` });
+      assertAllSucceeded(report);
+      if (expectedMechanism[ctx.daemon.name]) assert.equal(report.mechanism, expectedMechanism[ctx.daemon.name]);
+      const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
+      assert.ok(sent >= bytes, `the whole context was sent (${sent} of ${bytes})`);
+      assert.ok(sent <= 1.05 * bytes, `sent ${sent} bytes for a ${bytes}-byte context over 8 targets`);
+      for (let i = 0; i < 8; i++) {
+        assert.equal(fs.readFileSync(path.join(tmp.dir, `out-${i}`, 'count'), 'utf8').trim(), '40');
+        assert.equal(fs.readFileSync(path.join(tmp.dir, `out-${i}`, 'n'), 'utf8').trim(), String(i));
+        assert.equal(report.outcomes[i]!.result?.transfer.bytesSent, 0, 'no target session sent context bytes');
+      }
+      assertSharedNeverPrivate(report);
+    },
+  },
+  {
+    name: 'a re-run after changing one file sends about that file (long-lived daemon, same shared key)',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      randomContext(contextDir, 30, 64 * 1024);
+      fs.writeFileSync(path.join(contextDir, 'Dockerfile'), 'FROM nxbk-base\nCOPY data /data\nRUN cat /data/* | wc -c > /size\n');
+      await using client = await connect(ctx);
+      const sharedKey = `e2e-incremental-${Date.now()}`;
+      const run = () => runTargets(client, [target('a', spec('a', contextDir, path.join(tmp.dir, 'out-a'))), target('b', spec('b', contextDir, path.join(tmp.dir, 'out-b')))], { concurrency: 2, mode: 'keep-going', sharedKey });
+      assertAllSucceeded(await run());
+      fs.writeFileSync(path.join(contextDir, 'data', 'f7.bin'), Buffer.alloc(100 * 1024, 7));
+      const second = await run();
+      assertAllSucceeded(second);
+      const sent = second.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
+      assert.ok(sent >= 100 * 1024, `the changed file was sent (${sent} bytes)`);
+      assert.ok(sent <= 2 * 100 * 1024, `only about the changed file was sent (${sent} bytes)`);
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-a', 'size'), 'utf8').trim(), String(29 * 64 * 1024 + 100 * 1024));
+    },
+  },
+  {
+    name: "isolation: a target cannot read another target's secret; same secret id with different values stays apart",
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, { Dockerfile: 'FROM nxbk-base\nRUN --mount=type=secret,id=token (cat /run/secrets/token 2>/dev/null || echo none) > /token\n' });
+      await using client = await connect(ctx);
+      const out = (n: string) => path.join(tmp.dir, `out-${n}`);
+      const token = (n: string) => fs.readFileSync(path.join(out(n), 'token'), 'utf8').trim();
+      const withSecret = (n: string, value: string) => target(n, spec(n, contextDir, out(n), { secrets: [{ id: 'token', value }] }));
+      const without = (n: string) => target(n, spec(n, contextDir, out(n)));
+
+      // Concurrently: A has no secret, B and C the same id with different values.
+      const concurrent = await runTargets(client, [without('a'), withSecret('b', 'value-of-b-1234'), withSecret('c', 'value-of-c-5678')], { concurrency: 3, mode: 'keep-going', sharedKey: `e2e-iso-${Date.now()}` });
+      assertAllSucceeded(concurrent);
+      assert.equal(token('a'), 'none', "A never saw B's or C's secret");
+      assert.equal(token('b'), 'value-of-b-1234');
+      assert.equal(token('c'), 'value-of-c-5678');
+      // One after the other: the second must not get the first one's cached result.
+      for (const [n, v] of [['d', 'value-of-d-1111'], ['e', 'value-of-e-2222']] as const) {
+        assertAllSucceeded(await runTargets(client, [withSecret(n, v)], { concurrency: 1, mode: 'keep-going' }));
+        assert.equal(token(n), v);
+      }
+      // A required secret that only another target has: A fails clearly, B is unaffected.
+      writeTree(contextDir, { 'Required.Dockerfile': 'FROM nxbk-base\nRUN --mount=type=secret,id=only-b,required=true cat /run/secrets/only-b > /token\n' });
+      const req = (n: string, secrets: BuildSpec['secrets']) => target(n, { ...spec(n, contextDir, out(n)), dockerfile: path.join(contextDir, 'Required.Dockerfile'), ...(secrets ? { secrets } : {}) });
+      const split = await runTargets(client, [req('ra', undefined), req('rb', [{ id: 'only-b', value: 'only-for-b-9999' }])], { concurrency: 2, mode: 'keep-going' });
+      const ra = split.outcomes.find((o) => o.id === 'ra')!;
+      assert.equal(ra.status, 'failed');
+      assert.match(String((ra as { error: Error }).error.message), /only-b/);
+      assert.equal(split.outcomes.find((o) => o.id === 'rb')!.status, 'succeeded');
+      assert.equal(fs.existsSync(path.join(out('ra'), 'token')), false, "A's build produced nothing");
+      for (const r of [concurrent, split]) assertSharedNeverPrivate(r);
+    },
+  },
+  {
+    name: 'concurrency limit, dependency order, fail-fast and keep-going, observed on the daemon',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, {
+        Dockerfile: 'FROM nxbk-base\nARG N\nRUN echo "$N" > /n && sleep 1\n',
+        'Fail.Dockerfile': 'FROM nxbk-base\nRUN exit 7\n',
+      });
+      await using client = await connect(ctx);
+      const runs: Array<{ id: string; start: number; end: number }> = [];
+      const starts = new Map<string, number>();
+      const limited = await runTargets(
+        client,
+        Array.from({ length: 6 }, (_, i) => target(`s${i}`, spec(`s${i}`, contextDir, path.join(tmp.dir, `s${i}`), { buildArgs: { N: `${i}-${Date.now()}` } }))),
+        {
+          concurrency: 2,
+          mode: 'keep-going',
+          onEvent: (e) => {
+            // The daemon's own timestamps of each target's RUN step.
+            if (e.type !== 'status') return;
+            for (const v of e.status.vertexes) {
+              if (!v.name.includes('sleep 1')) continue;
+              if (v.started) starts.set(e.id, v.started.getTime());
+              if (v.completed && starts.has(e.id)) runs.push({ id: e.id, start: starts.get(e.id)!, end: v.completed.getTime() });
+            }
+          },
+        },
+      );
+      assertAllSucceeded(limited);
+      let peak = 0;
+      for (const r of runs) peak = Math.max(peak, runs.filter((o) => o.start < r.end && r.start < o.end && o.id !== r.id).length + 1);
+      assert.ok(runs.length >= 6, `saw the RUN step of every target (${runs.length})`);
+      assert.ok(peak <= 2, `never more than 2 RUN steps at once on the daemon (saw ${peak})`);
+
+      const failing = (id: string, deps: string[] = []) => target(id, { ...spec(id, contextDir, path.join(tmp.dir, id)), dockerfile: path.join(contextDir, 'Fail.Dockerfile') }, { dependsOn: deps });
+      const ok = (id: string, deps: string[] = []) => target(id, spec(id, contextDir, path.join(tmp.dir, id), { buildArgs: { N: `${id}-${Date.now()}` } }), { dependsOn: deps });
+      const keepGoing = await runTargets(client, [failing('bad'), ok('child', ['bad']), ok('independent')], { concurrency: 2, mode: 'keep-going' });
+      assert.deepEqual(Object.fromEntries(keepGoing.outcomes.map((o) => [o.id, o.status])), { bad: 'failed', child: 'skipped', independent: 'succeeded' });
+      assert.match(String((keepGoing.outcomes[0] as { error: Error }).error.message), /^bad: .*exit code: 7/s);
+      const failFast = await runTargets(client, [failing('bad2'), ok('slow'), ok('queued')], { concurrency: 2, mode: 'fail-fast' });
+      const byId = Object.fromEntries(failFast.outcomes.map((o) => [o.id, o.status]));
+      assert.equal(byId.bad2, 'failed');
+      assert.ok(['cancelled', 'succeeded'].includes(byId.slow!), `slow was cancelled (or had finished): ${byId.slow}`);
+      assert.equal(byId.queued, 'skipped');
+    },
+  },
+  {
+    name: 'aborting mid-run cancels the builds on the daemon and closes every session within 5 s',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      // A sleep length unique to this run, to find exactly its processes on this machine.
+      const seconds = 300 + (Date.now() % 600);
+      const marker = `sleep ${seconds}`;
+      writeTree(contextDir, { Dockerfile: `FROM nxbk-base\nARG N\nRUN echo "$N" && ${marker}\n` });
+      await using client = await connect(ctx);
+      const controller = new AbortController();
+      const running = new Set<string>();
+      const run = runTargets(
+        client,
+        Array.from({ length: 3 }, (_, i) => target(`long-${i}`, spec(`long-${i}`, contextDir, path.join(tmp.dir, `o${i}`), { buildArgs: { N: String(i) } }))),
+        {
+          concurrency: 3,
+          mode: 'keep-going',
+          signal: controller.signal,
+          onEvent: (e) => {
+            if (e.type === 'status' && e.status.vertexes.some((v) => v.name.includes(marker) && v.started && !v.completed)) running.add(e.id);
+          },
+        },
+      );
+      const sleeping = () => spawnSync('pgrep', ['-fx', marker]).status === 0;
+      const deadline = Date.now() + 30_000;
+      while ((running.size < 3 || !sleeping()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(running.size, 3, 'all three builds were running on the daemon');
+      assert.ok(sleeping(), 'their RUN steps run on this machine');
+      const abortedAt = Date.now();
+      controller.abort();
+      const report = await run;
+      const took = Date.now() - abortedAt;
+      assert.ok(took < 5_000, `the run ended ${took} ms after the abort`);
+      assert.deepEqual(report.outcomes.map((o) => o.status), ['cancelled', 'cancelled', 'cancelled']);
+      // The daemon stopped the RUN steps (they would sleep for minutes otherwise).
+      const stopDeadline = abortedAt + 5_000;
+      while (sleeping() && Date.now() < stopDeadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sleeping(), false, 'no RUN step of the aborted builds is still running 5 s after the abort');
+    },
+  },
+];
