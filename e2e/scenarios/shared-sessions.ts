@@ -101,6 +101,33 @@ export const sharedSessionScenarios: Scenario[] = [
     },
   },
   {
+    name: 'session policy: an isolated target reads its context from its own session; non-ASCII context directories work',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const sharedDir = path.join(tmp.dir, 'kontékst ü');
+      const privateDir = path.join(tmp.dir, 'private-ctx');
+      writeTree(sharedDir, { 'data/ä.txt': 'shared ä\n', Dockerfile: 'FROM nxbk-base\nCOPY data /data\n' });
+      writeTree(privateDir, { 'data/p.txt': 'private\n', Dockerfile: 'FROM nxbk-base\nCOPY data /data\n' });
+      await using client = await connect(ctx);
+      const report = await runTargets(client, [
+        target('s1', spec('s1', sharedDir, path.join(tmp.dir, 'o1'))),
+        target('s2', spec('s2', sharedDir, path.join(tmp.dir, 'o2'))),
+        target('iso', spec('iso', privateDir, path.join(tmp.dir, 'o3')), { contextPolicy: 'isolated' }),
+      ], { concurrency: 3, mode: 'keep-going', sharedKey: `e2e-policy-${Date.now()}` });
+      assertAllSucceeded(report);
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'o1', 'data', 'ä.txt'), 'utf8'), 'shared ä\n');
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'o2', 'data', 'ä.txt'), 'utf8'), 'shared ä\n');
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'o3', 'data', 'p.txt'), 'utf8'), 'private\n');
+      const iso = report.plan.targets.find((t) => t.id === 'iso')!;
+      assert.equal(iso.context, 'own');
+      assert.ok(report.plan.sharedDirs.every((d) => d.dir !== privateDir), 'the shared session does not serve the isolated context');
+      assert.ok((report.outcomes.find((o) => o.id === 'iso')!.result?.transfer.bytesSent ?? 0) > 0, "the isolated context came through the target's own session");
+      assert.equal(report.outcomes.find((o) => o.id === 's1')!.result?.transfer.bytesSent, 0);
+      assertSharedNeverPrivate(report);
+    },
+  },
+  {
     name: "isolation: a target cannot read another target's secret; same secret id with different values stays apart",
     perDaemon: true,
     async run(ctx) {

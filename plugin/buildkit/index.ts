@@ -40,3 +40,4 @@ export type { BuildSpec, NamedContext, OutputSpec, CacheSpec } from './build/bui
 export type { BuildResult } from './build/build-result';
 export type { ContextSource } from './build/context-source';
 export { refusePrivate, privateMethods } from './attachables/refuse-private';
+export { PlainProgress } from './progress/plain-progress';

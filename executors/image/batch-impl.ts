@@ -1,0 +1,66 @@
+import type { ExecutorContext, TaskGraph } from '@nx/devkit';
+
+/** One yielded result (Nx's BatchExecutorTaskResult, not re-exported by @nx/devkit 24). */
+interface BatchExecutorTaskResult {
+  task: string;
+  result: { success: boolean; terminalOutput: string; status?: 'success' | 'failure' | 'skipped'; startTime?: number; endTime?: number };
+}
+import { runImageTasks, type ImageTaskInput } from './run-image-tasks';
+
+/**
+ * Batch implementation of `nx-buildkit:image`: Nx hands every image task
+ * of a `run-many`/`affected` run to this one process, so all of them share
+ * one BuildKit session for their contexts. Results are yielded per task as
+ * each finishes.
+ */
+export default async function* imageBatchExecutor(
+  taskGraph: TaskGraph,
+  inputs: Record<string, unknown>,
+  overrides: Record<string, unknown>,
+  context: ExecutorContext,
+): AsyncGenerator<BatchExecutorTaskResult> {
+  const ids = Object.keys(inputs);
+  const tasks: ImageTaskInput[] = ids.map((taskId) => {
+    const task = taskGraph.tasks[taskId]!;
+    const project = task.target.project;
+    return {
+      taskId,
+      project,
+      target: task.target.target,
+      projectRoot: task.projectRoot ?? context.projectGraph?.nodes[project]?.data.root ?? '.',
+      options: { ...(inputs[taskId] as object), ...withoutPositional(overrides) },
+      // Nx 24: dependency edges are objects with an id; older Nx used strings.
+      dependsOn: (taskGraph.dependencies[taskId] ?? [])
+        .map((edge) => (typeof edge === 'string' ? edge : edge.id))
+        .filter((dep) => ids.includes(dep)),
+    };
+  });
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for await (const r of runImageTasks(tasks, { workspaceRoot: context.root, write: (line) => process.stdout.write(line + '\n'), signal: abort.signal })) {
+      yield {
+        task: r.taskId,
+        result: {
+          success: r.success,
+          status: r.status,
+          terminalOutput: r.terminalOutput,
+          ...(r.startTime ? { startTime: r.startTime } : {}),
+          ...(r.endTime ? { endTime: r.endTime } : {}),
+        },
+      };
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Command-line overrides arrive with Nx's positional `_` list; it is not an option. */
+function withoutPositional(overrides: Record<string, unknown>): Record<string, unknown> {
+  const { _, ...rest } = overrides;
+  void _;
+  return rest;
+}

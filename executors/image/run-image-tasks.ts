@@ -1,0 +1,170 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BuildkitClient, PlainProgress, type BuildResult } from '../../plugin/buildkit/index';
+import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/executor-options';
+import { normalizeImageTask, type NormalizedImageTask } from '../../plugin/config/normalize-image-task';
+import { runTargets, type TargetOutcome } from '../../plugin/engine/run-engine';
+import { formatPlan, planRun } from '../../plugin/engine/run-plan';
+
+/** One Nx task of the batch, as the executor receives it. */
+export interface ImageTaskInput {
+  /** Nx task id, e.g. `api:image`. */
+  taskId: string;
+  project: string;
+  target: string;
+  projectRoot: string;
+  /** Raw options (project.json + inferred + command-line overrides). */
+  options: unknown;
+  /** Task ids of this batch it must wait for. */
+  dependsOn: string[];
+}
+
+/** A finished task, reported to Nx. */
+export interface ImageTaskResult {
+  taskId: string;
+  success: boolean;
+  status: 'success' | 'failure' | 'skipped';
+  terminalOutput: string;
+  startTime?: number;
+  endTime?: number;
+}
+
+/** What the run writes where. */
+export interface RunContext {
+  workspaceRoot: string;
+  /** Where plain progress lines go (stdout of the executor process). */
+  write: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Run a batch of image tasks in this process: validate every task's options
+ * first (nothing starts if any is invalid), then one engine run with one
+ * shared session, yielding each task's result as it finishes.
+ */
+export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): AsyncGenerator<ImageTaskResult> {
+  const normalized = new Map<string, NormalizedImageTask>();
+  const problems: string[] = [];
+  for (const t of tasks) {
+    try {
+      const options = parseImageOptions(t.options, { project: t.project, target: t.target });
+      normalized.set(t.taskId, normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn));
+    } catch (err) {
+      if (err instanceof InvalidOptionsError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length) {
+    const message = `invalid options, nothing was built:\n${problems.join('\n')}`;
+    ctx.write(message);
+    for (const t of tasks) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message };
+    return;
+  }
+  const all = tasks.map((t) => normalized.get(t.taskId)!);
+  const first = all[0]!.options;
+  if (all.some((n) => n.options.print)) {
+    const text = formatPlan(planRun(all.map((n) => n.target)));
+    ctx.write(text);
+    for (const t of tasks) yield { taskId: t.taskId, success: true, status: 'success', terminalOutput: text };
+    return;
+  }
+
+  const progress = new Map(all.map((n) => [n.target.id, new PlainProgress(n.target.spec.name, first.progress === 'quiet' ? () => {} : ctx.write)]));
+  let client: BuildkitClient;
+  try {
+    client = await BuildkitClient.connect({ address: first.builder, signal: ctx.signal });
+  } catch (err) {
+    const message = `cannot reach a builder: ${(err as Error).message}`;
+    ctx.write(message);
+    for (const t of tasks) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message };
+    return;
+  }
+  await using _client = client;
+
+  const finished: ImageTaskResult[] = [];
+  let wake: () => void = () => {};
+  const startTimes = new Map<string, number>();
+  const byTargetId = new Map(all.map((n, i) => [n.target.id, { n, task: tasks[i]! }]));
+  const run = runTargets(client, all.map((n) => n.target), {
+    concurrency: first.concurrency,
+    mode: first.failureMode,
+    signal: ctx.signal,
+    sharedKey: `nx-buildkit:${path.basename(ctx.workspaceRoot)}`.replace(/[^\x20-\x7e]/g, '_'),
+    onEvent: (e) => {
+      if (e.type === 'start') startTimes.set(e.id, Date.now());
+      else if (e.type === 'status') progress.get(e.id)?.update(e.status);
+      else {
+        void (async () => {
+          const { n, task } = byTargetId.get(e.outcome.id)!;
+          finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id)));
+          wake();
+        })();
+      }
+    },
+  });
+  let done = false;
+  void run.finally(() => {
+    done = true;
+    wake();
+  });
+  let yielded = 0;
+  while (yielded < tasks.length) {
+    if (finished.length > 0) {
+      yielded++;
+      yield finished.shift()!;
+      continue;
+    }
+    if (done) {
+      try {
+        await run;
+      } catch (err) {
+        // Set-up failed before any task ran (e.g. the shared session could not open).
+        const message = `the run failed: ${(err as Error).message}`;
+        ctx.write(message);
+        for (const t of tasks.slice(yielded)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message };
+        return;
+      }
+      if (finished.length === 0) await new Promise((r) => setTimeout(r, 10));
+      continue;
+    }
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
+
+async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: PlainProgress, startTime?: number): Promise<ImageTaskResult> {
+  const endTime = Date.now();
+  if (outcome.status === 'succeeded' && outcome.result) {
+    await writeMetadata(n, outcome.result);
+    log.note(`built ${n.imageNames.join(', ')}${outcome.result.digest ? ` (${outcome.result.digest})` : ''}; metadata: ${n.metadataFile}`);
+    return { taskId: task.taskId, success: true, status: 'success', terminalOutput: log.lines.join('\n'), ...(startTime ? { startTime } : {}), endTime };
+  }
+  if (outcome.status === 'skipped') {
+    log.note(`skipped: ${outcome.reason}`);
+    return { taskId: task.taskId, success: false, status: 'skipped', terminalOutput: log.lines.join('\n'), endTime };
+  }
+  const error = 'error' in outcome ? outcome.error : undefined;
+  log.note(`${outcome.status}: ${error instanceof Error ? error.message : String(error)}`);
+  // A failed build leaves no metadata behind that could pass for a success.
+  await fs.rm(n.metadataFile, { force: true });
+  return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: log.lines.join('\n'), ...(startTime ? { startTime } : {}), endTime };
+}
+
+/** The per-target metadata file: buildx's keys plus what Nx users ask for. */
+async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promise<void> {
+  const metadata = {
+    ...result.exporterResponse,
+    'image.name': result.imageNames.length ? result.imageNames.join(',') : n.imageNames.join(','),
+    project: n.target.spec.name,
+    imageNames: n.imageNames,
+    ...(result.digest ? { digest: result.digest } : {}),
+    ...(result.configDigest ? { configDigest: result.configDigest } : {}),
+    platforms: n.target.spec.platforms ?? [],
+    pushed: n.options.push,
+    cache: result.steps,
+    warnings: result.warnings.map((w) => w.short),
+  };
+  await fs.mkdir(path.dirname(n.metadataFile), { recursive: true });
+  const tmp = `${n.metadataFile}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(metadata, null, 2) + '\n');
+  await fs.rename(tmp, n.metadataFile);
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+
+/**
+ * Options of the `nx-buildkit:image` executor: the one source of truth.
+ * `executors/image/schema.json` is generated from this schema (a test checks
+ * they agree), and everything downstream receives the normalized, fully
+ * filled result of {@link normalizeImageOptions}.
+ */
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+const secretOption = z
+  .object({
+    id: nonEmpty.regex(/^[A-Za-z0-9_.-]+$/, 'may only contain letters, digits, ".", "_" and "-"'),
+    file: nonEmpty.optional().describe('File whose contents are the secret (relative to the workspace root)'),
+    env: nonEmpty.optional().describe('Environment variable holding the secret'),
+  })
+  .strict()
+  .refine((s) => (s.file === undefined) !== (s.env === undefined), { message: 'needs exactly one source: "file" or "env"' });
+
+const sshOption = z
+  .object({
+    id: nonEmpty.default('default'),
+    paths: z.array(nonEmpty).default([]).describe('Agent socket or private key files; empty = SSH_AUTH_SOCK'),
+  })
+  .strict();
+
+const outputOption = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('local'), dest: nonEmpty }).strict(),
+  z.object({ type: z.literal('tar'), dest: nonEmpty }).strict(),
+  z.object({ type: z.literal('oci'), dest: nonEmpty, tar: z.boolean().default(true) }).strict(),
+  z.object({ type: z.literal('docker'), dest: nonEmpty }).strict(),
+]);
+
+const cacheOption = z
+  .object({
+    type: z.enum(['registry', 'local', 'inline', 'gha', 's3', 'azblob']),
+    attrs: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+/** Docker's tag grammar (the part after `:`). */
+const tagPattern = /^[\w][\w.-]{0,127}$/;
+
+export const imageExecutorOptionsSchema = z
+  .object({
+    context: nonEmpty.optional().describe('Build context directory, relative to the workspace root (default: the project root)'),
+    dockerfile: nonEmpty.optional().describe('Dockerfile path, relative to the workspace root (default: <context>/Dockerfile)'),
+    target: nonEmpty.optional().describe('Stage to build'),
+    imageName: nonEmpty
+      .regex(/^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, 'is not a valid image repository name')
+      .optional()
+      .describe('Image repository name (default: the project name); other images refer to this image by it'),
+    tags: z.array(nonEmpty.regex(tagPattern, 'is not a valid tag')).default(['latest']).describe('Tags applied to imageName'),
+    buildArgs: z.record(z.string(), z.string()).default({}),
+    labels: z.record(z.string(), z.string()).default({}),
+    platforms: z.array(nonEmpty.regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/, 'is not a platform like linux/amd64')).default([]),
+    push: z.boolean().default(false).describe('Push the tagged image to its registry'),
+    load: z.boolean().default(false).describe('Load the image into the Docker engine used as the builder'),
+    insecureRegistry: z.boolean().default(false).describe('Push over plain HTTP'),
+    outputs: z.array(outputOption).default([]),
+    cacheFrom: z.array(cacheOption).default([]),
+    cacheTo: z.array(cacheOption).default([]),
+    secrets: z.array(secretOption).default([]),
+    ssh: z.array(sshOption).default([]),
+    namedContexts: z.record(nonEmpty, nonEmpty).default({}).describe('name → docker-image://ref, local:<dir>, oci-layout://<dir>[:tag]'),
+    network: z.enum(['default', 'none', 'host']).default('default'),
+    extraHosts: z.record(nonEmpty, nonEmpty).default({}),
+    noCache: z.boolean().default(false),
+    pull: z.boolean().default(false),
+    sessionPolicy: z
+      .object({ context: z.enum(['shared', 'isolated']).default('shared') })
+      .strict()
+      .default({ context: 'shared' })
+      .describe('shared: the run\'s shared session serves the context; isolated: only this target\'s own session does'),
+    builder: nonEmpty.optional().describe('Builder address: unix://, tcp://, docker://'),
+    dockerConfig: nonEmpty.optional().describe('Directory of the Docker config.json with registry credentials'),
+    progress: z.enum(['auto', 'tty', 'plain', 'json', 'quiet']).default('auto'),
+    metadataFile: nonEmpty.optional().describe('Where the build metadata JSON is written (default: dist/images/<projectRoot>/metadata.json)'),
+    concurrency: z.number().int().min(1).max(64).default(4).describe('Most solves at once in one run'),
+    failureMode: z.enum(['keep-going', 'fail-fast']).default('keep-going'),
+    print: z.boolean().default(false).describe('Print the resolved plan and exit without contacting a daemon'),
+  })
+  .strict();
+
+/** Options as users write them. */
+export type ImageExecutorInput = z.input<typeof imageExecutorOptionsSchema>;
+/** Options after validation, every default filled in. */
+export type ImageExecutorOptions = z.output<typeof imageExecutorOptionsSchema>;
+
+/**
+ * Validate one task's options. Errors name the project, the target and the
+ * offending field, and list every problem at once.
+ */
+export function parseImageOptions(raw: unknown, where: { project: string; target: string }): ImageExecutorOptions {
+  const parsed = imageExecutorOptionsSchema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => `${where.project}:${where.target}: unknown option "${[...at, k].join('.')}"`);
+    }
+    return [`${where.project}:${where.target}: option "${at.join('.') || '(options)'}": ${issue.message}`];
+  });
+  throw new InvalidOptionsError(problems);
+}
+
+/** Invalid executor or plugin options; the message lists every problem. */
+export class InvalidOptionsError extends Error {
+  override readonly name = 'InvalidOptionsError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}

@@ -1,0 +1,77 @@
+import path from 'node:path';
+import type { BuildSpec, NamedContext, OutputSpec } from '../buildkit/index';
+import type { ImageTarget } from '../engine/image-target';
+import type { ImageExecutorOptions } from './executor-options';
+import { InvalidOptionsError } from './executor-options';
+
+/** What normalization needs to know about the task's project. */
+export interface ProjectInfo {
+  project: string;
+  target: string;
+  /** Project root relative to the workspace root. */
+  projectRoot: string;
+  workspaceRoot: string;
+}
+
+/** A normalized image task: the engine's target plus what the executor needs after the build. */
+export interface NormalizedImageTask {
+  target: ImageTarget;
+  /** Fully qualified image names (`repo:tag`). */
+  imageNames: string[];
+  metadataFile: string;
+  options: ImageExecutorOptions;
+}
+
+/**
+ * Turn validated options into complete absolute-path values: the build spec
+ * the engine runs and the files the executor writes. Nothing downstream
+ * handles undefined options or relative paths.
+ */
+export function normalizeImageTask(options: ImageExecutorOptions, info: ProjectInfo, dependsOn: readonly string[]): NormalizedImageTask {
+  const ws = (p: string) => path.resolve(info.workspaceRoot, p);
+  const contextDir = ws(options.context ?? info.projectRoot);
+  const dockerfile = options.dockerfile ? ws(options.dockerfile) : path.join(contextDir, 'Dockerfile');
+  const repository = options.imageName ?? info.project.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
+  const imageNames = options.tags.map((tag) => `${repository}:${tag}`);
+  const outputs: OutputSpec[] = options.outputs.map((o) => ({ ...o, dest: ws(o.dest) }));
+  if (options.push) outputs.unshift({ type: 'image', names: imageNames, push: true, insecure: options.insecureRegistry });
+  if (options.load) outputs.push({ type: 'load', names: imageNames });
+  const id = `${info.project}:${info.target}`;
+  const spec: BuildSpec = {
+    name: info.project,
+    contextDir,
+    dockerfile,
+    ...(options.target ? { target: options.target } : {}),
+    buildArgs: options.buildArgs,
+    labels: options.labels,
+    platforms: options.platforms,
+    namedContexts: Object.fromEntries(Object.entries(options.namedContexts).map(([name, value]) => [name, namedContext(value, ws, `${id}: option "namedContexts.${name}"`)])),
+    noCache: options.noCache,
+    pull: options.pull,
+    network: options.network,
+    extraHosts: options.extraHosts,
+    secrets: options.secrets.map((s) => (s.file ? { id: s.id, file: ws(s.file) } : { id: s.id, env: s.env! })),
+    ssh: options.ssh.map((s) => ({ id: s.id, paths: s.paths.map(ws) })),
+    auth: options.dockerConfig ? { configDir: ws(options.dockerConfig) } : {},
+    outputs,
+    cacheFrom: options.cacheFrom,
+    cacheTo: options.cacheTo,
+  };
+  return {
+    target: { id, spec, dependsOn, contextPolicy: options.sessionPolicy.context },
+    imageNames,
+    metadataFile: ws(options.metadataFile ?? path.join('dist', 'images', info.projectRoot, 'metadata.json')),
+    options,
+  };
+}
+
+function namedContext(value: string, ws: (p: string) => string, where: string): NamedContext {
+  if (value.startsWith('docker-image://')) return { kind: 'image', ref: value.slice('docker-image://'.length) };
+  if (value.startsWith('local:')) return { kind: 'local', dir: ws(value.slice('local:'.length)) };
+  if (value.startsWith('oci-layout://')) {
+    const rest = value.slice('oci-layout://'.length);
+    const m = /^(.*?)(?::([\w][\w.-]{0,127}))?$/.exec(rest)!;
+    return { kind: 'oci-layout', dir: ws(m[1]!), ...(m[2] ? { tag: m[2] } : {}) };
+  }
+  throw new InvalidOptionsError([`${where}: "${value}" must start with docker-image://, local: or oci-layout://`]);
+}
