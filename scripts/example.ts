@@ -1,51 +1,67 @@
 /**
- * The main job: build the example with the resolved builder (explicit
- * NXBK_BUILDER, BUILDKIT_HOST, DOCKER_HOST or the default sockets), or, when
- * none answers, with a Docker engine started locally by e2e/daemons/up.sh.
- * The example's files go through our FileSync session, get a generated file
- * added by LLB, and come back through FileSend into examples/hello/dist/.
+ * The main job: build every image of the example Nx workspace
+ * (examples/workspace) with `nx run-many -t image`, against the builder
+ * found (BUILDKIT_HOST, DOCKER_HOST, the default sockets) or, when none
+ * answers, a Docker engine started locally by e2e/daemons/up.sh.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { BuildkitClient, BuildkitError, FileSendProvider, FileSyncProvider, marshal, State } from '../plugin/buildkit/index';
+import { BuildkitClient, BuildkitError } from '../plugin/buildkit/index';
 import { daemonsHome } from '../e2e/support/daemons';
 
 const root = path.join(import.meta.dir, '..');
-const context = path.join(root, 'examples', 'hello', 'site');
-const output = path.join(root, 'examples', 'hello', 'dist');
+const workspace = path.join(root, 'examples', 'workspace');
 
-async function connect(): Promise<BuildkitClient> {
+function run(cmd: string, args: string[], options: SpawnSyncOptions = {}): void {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...options });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status})`);
+}
+
+/** The builder address to use: the one that answers, else a local engine started for this. */
+async function builderAddress(): Promise<string> {
   try {
-    return await BuildkitClient.connect({ address: process.env.NXBK_BUILDER });
+    await using client = await BuildkitClient.connect({});
+    console.log(`builder: ${client.address.display} (${client.builder.source})`);
+    return client.address.display;
   } catch (err) {
-    if (process.env.NXBK_BUILDER || !(err instanceof BuildkitError)) throw err;
+    if (!(err instanceof BuildkitError)) throw err;
     console.log(`${err.message}\nstarting a local Docker engine (e2e/daemons/up.sh docker-28)…`);
-    const up = spawnSync('bash', [path.join(root, 'e2e', 'daemons', 'up.sh'), 'docker-28'], { stdio: 'inherit' });
-    if (up.status !== 0) throw new Error('could not start a local Docker engine');
-    return BuildkitClient.connect({ address: `docker://${path.join(daemonsHome(), 'docker-28.sock')}` });
+    run('bash', [path.join(root, 'e2e', 'daemons', 'up.sh'), 'docker-28']);
+    return `docker://${path.join(daemonsHome(), 'docker-28.sock')}`;
   }
 }
 
-await using client = await connect();
-console.log(`builder: ${client.address.display} (${client.builder.source})`);
-fs.rmSync(output, { recursive: true, force: true });
-const sync = new FileSyncProvider({ site: { dir: context } });
-const send = new FileSendProvider(new Map([[0, { kind: 'directory', dir: output }]]));
-await using session = await client.openSession({ attachables: [sync, send] });
-const stamp = `built at ${new Date().toISOString()} by nx-buildkit\n`;
-const graph = State.scratch()
-  .copy(State.local('site', { sessionId: session.id }), '/', '/', { copyDirContents: true })
-  .mkfile('/BUILD-INFO', stamp);
-const shown = new Set<string>();
-await client.solve({ session: session.id, definition: marshal(graph), exporters: [{ type: 'local', attrs: {} }] }, {
-  onStatus: (s) => {
-    for (const v of s.vertexes) {
-      if (!v.completed || shown.has(v.digest)) continue;
-      shown.add(v.digest);
-      console.log(`  ✓ ${v.name}${v.cached ? ' (cached)' : ''}`);
-    }
-  },
-});
-console.log(`sent ${sync.counters.filesSent} files (${sync.counters.bytesSent} bytes); output in ${path.relative(root, output)}:`);
-for (const f of fs.readdirSync(output).sort()) console.log(`  ${f}`);
+// The base image is a busybox root filesystem from Debian's busybox-static (no registry needed).
+run('bash', [path.join(root, 'e2e', 'daemons', 'install.sh')]);
+fs.copyFileSync(path.join(daemonsHome(), 'base-rootfs.tar'), path.join(workspace, 'base', 'rootfs.tar'));
+run('bun', [path.join(root, 'scripts', 'build-dist.ts')]);
+
+// The workspace resolves nx and nx-buildkit from this checkout.
+const modules = path.join(workspace, 'node_modules');
+fs.rmSync(modules, { recursive: true, force: true });
+fs.mkdirSync(modules);
+for (const entry of fs.readdirSync(path.join(root, 'node_modules'))) fs.symlinkSync(path.join(root, 'node_modules', entry), path.join(modules, entry));
+fs.symlinkSync(root, path.join(modules, 'nx-buildkit'));
+
+const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_HOST: await builderAddress(), NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
+// The worker image needs a secret and git-sync an SSH agent: provide throwaway ones when the caller has none.
+env.EXAMPLE_NPM_TOKEN ??= 'example-token-not-a-real-secret';
+if (!env.SSH_AUTH_SOCK) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-example-ssh-'));
+  const socket = path.join(dir, 'agent.sock');
+  run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'nx-buildkit example', '-f', path.join(dir, 'key')]);
+  run('ssh-agent', ['-a', socket], { stdio: 'ignore' });
+  run('ssh-add', ['-q', path.join(dir, 'key')], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+  env.SSH_AUTH_SOCK = socket;
+}
+run('node', [path.join(modules, 'nx', 'dist', 'bin', 'nx.js'), 'run-many', '-t', 'image', '--outputStyle=static'], { cwd: workspace, env });
+
+console.log('\nimages built (metadata files):');
+const dist = path.join(workspace, 'dist', 'images');
+for (const file of fs.readdirSync(dist, { recursive: true }) as string[]) {
+  if (!file.endsWith('metadata.json')) continue;
+  const m = JSON.parse(fs.readFileSync(path.join(dist, file), 'utf8')) as { imageNames: string[]; configDigest?: string };
+  console.log(`  ${m.imageNames.join(', ')}  ${m.configDigest ?? ''}`);
+}

@@ -28,7 +28,7 @@ export default async function* imageBatchExecutor(
       project,
       target: task.target.target,
       projectRoot: task.projectRoot ?? context.projectGraph?.nodes[project]?.data.root ?? '.',
-      options: { ...(inputs[taskId] as object), ...withoutPositional(overrides) },
+      options: withoutNxInternals({ ...(inputs[taskId] as object), ...overrides }),
       // Nx 24: dependency edges are objects with an id; older Nx used strings.
       dependsOn: (taskGraph.dependencies[taskId] ?? [])
         .map((edge) => (typeof edge === 'string' ? edge : edge.id))
@@ -58,9 +58,7 @@ export default async function* imageBatchExecutor(
   }
 }
 
-/** Command-line overrides arrive with Nx's positional `_` list; it is not an option. */
-function withoutPositional(overrides: Record<string, unknown>): Record<string, unknown> {
-  const { _, ...rest } = overrides;
-  void _;
-  return rest;
+/** Nx adds its own entries to task options (`_` positionals, `__overrides_unparsed__`); they are not options. */
+export function withoutNxInternals(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([key]) => key !== '_' && !key.startsWith('__')));
 }

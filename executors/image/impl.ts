@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { withoutNxInternals } from './batch-impl';
 import { runImageTasks } from './run-image-tasks';
 
 /**
@@ -14,7 +15,7 @@ export default async function imageExecutor(options: Record<string, unknown>, co
   process.once('SIGTERM', onSignal);
   try {
     let success = true;
-    const tasks = [{ taskId: `${project}:${target}`, project, target, projectRoot: context.projectsConfigurations?.projects[project]?.root ?? '.', options, dependsOn: [] }];
+    const tasks = [{ taskId: `${project}:${target}`, project, target, projectRoot: context.projectsConfigurations?.projects[project]?.root ?? '.', options: withoutNxInternals(options), dependsOn: [] }];
     for await (const r of runImageTasks(tasks, { workspaceRoot: context.root, write: (line) => process.stdout.write(line + '\n'), signal: abort.signal })) {
       success &&= r.success;
     }

@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BuildkitClient, PlainProgress, type BuildResult } from '../../plugin/buildkit/index';
 import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/executor-options';
-import { normalizeImageTask, type NormalizedImageTask } from '../../plugin/config/normalize-image-task';
+import { imageRepository, normalizeImageTask, type NormalizedImageTask } from '../../plugin/config/normalize-image-task';
+import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
+import { expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { runTargets, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { formatPlan, planRun } from '../../plugin/engine/run-plan';
 
@@ -45,10 +47,13 @@ export interface RunContext {
 export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): AsyncGenerator<ImageTaskResult> {
   const normalized = new Map<string, NormalizedImageTask>();
   const problems: string[] = [];
+  const now = new Date();
+  const git = await readGitInfo(ctx.workspaceRoot, { env: process.env, signal: ctx.signal });
   for (const t of tasks) {
     try {
       const options = parseImageOptions(t.options, { project: t.project, target: t.target });
-      normalized.set(t.taskId, normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn));
+      const resolved = await resolveNamesAndLabels(options, t, ctx.workspaceRoot, git, now);
+      normalized.set(t.taskId, normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, resolved));
     } catch (err) {
       if (err instanceof InvalidOptionsError) problems.push(...err.problems);
       else throw err;
@@ -131,6 +136,25 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
   }
 }
 
+/**
+ * Expand the tag templates against git and the project's version, and add
+ * the generated OCI labels (the labels given in options win). The created
+ * time is the commit's, so an unchanged commit builds identical labels.
+ */
+async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTaskInput, workspaceRoot: string, git: GitInfo, now: Date) {
+  const project = await readProjectMetadata(path.join(workspaceRoot, t.projectRoot));
+  let imageNames: string[];
+  try {
+    imageNames = expandTagTemplates(options.tags, { git, ...(project.version ? { version: project.version } : {}), now, images: [imageRepository(options, t.project)] }).tags.map((tag) => tag.reference);
+  } catch (err) {
+    throw new InvalidOptionsError([`${t.project}:${t.target}: option "tags": ${(err as Error).message}`]);
+  }
+  const labels = options.ociLabels
+    ? ociLabels({ git, project, projectName: t.project, tags: imageNames, now, created: 'commit', labels: options.labels })
+    : options.labels;
+  return { imageNames, labels };
+}
+
 async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: PlainProgress, startTime?: number): Promise<ImageTaskResult> {
   const endTime = Date.now();
   if (outcome.status === 'succeeded' && outcome.result) {
@@ -149,7 +173,11 @@ async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: Imag
   return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: log.lines.join('\n'), ...(startTime ? { startTime } : {}), endTime };
 }
 
-/** The per-target metadata file: buildx's keys plus what Nx users ask for. */
+/**
+ * The per-target metadata file: buildx's keys plus what Nx users ask for.
+ * Only what identifies the image goes here (dependants hash this file); how
+ * the build went (cache hits, warnings) goes to build-report.json beside it.
+ */
 async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promise<void> {
   const metadata = {
     ...result.exporterResponse,
@@ -160,11 +188,15 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promi
     ...(result.configDigest ? { configDigest: result.configDigest } : {}),
     platforms: n.target.spec.platforms ?? [],
     pushed: n.options.push,
-    cache: result.steps,
-    warnings: result.warnings.map((w) => w.short),
   };
-  await fs.mkdir(path.dirname(n.metadataFile), { recursive: true });
-  const tmp = `${n.metadataFile}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(metadata, null, 2) + '\n');
-  await fs.rename(tmp, n.metadataFile);
+  const report = { project: n.target.spec.name, steps: result.steps, cacheHit: result.steps.total > 0 && result.steps.cached === result.steps.total, warnings: result.warnings.map((w) => w.short), transfer: result.transfer };
+  await writeJson(n.metadataFile, metadata);
+  await writeJson(path.join(path.dirname(n.metadataFile), 'build-report.json'), report);
+}
+
+async function writeJson(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  await fs.rename(tmp, file);
 }

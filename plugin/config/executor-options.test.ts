@@ -26,7 +26,7 @@ describe('executor options', () => {
     [{ push: 'yes' }, 'api:image: option "push": Invalid input: expected boolean, received string'],
     [{ secrets: [{ id: 'npm' }] }, 'api:image: option "secrets.0": needs exactly one source: "file" or "env"'],
     [{ secrets: [{ id: 'npm', file: 'a', env: 'B' }] }, 'api:image: option "secrets.0": needs exactly one source: "file" or "env"'],
-    [{ tags: ['ok', 'bad tag!'] }, 'api:image: option "tags.1": is not a valid tag'],
+    [{ tags: ['ok', 'bad tag!'] }, 'api:image: option "tags.1": is not a valid tag or tag template'],
     [{ sessionPolicy: { context: 'sometimes' } }, 'api:image: option "sessionPolicy.context": Invalid option: expected one of "shared"|"isolated"'],
     [{ concurrency: 0 }, 'api:image: option "concurrency": Too small: expected number to be >=1'],
     [{ imageName: 'Has/Capitals' }, 'api:image: option "imageName": is not a valid image repository name'],

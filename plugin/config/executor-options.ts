@@ -39,8 +39,11 @@ const cacheOption = z
   })
   .strict();
 
-/** Docker's tag grammar (the part after `:`). */
-const tagPattern = /^[\w][\w.-]{0,127}$/;
+/**
+ * A tag (Docker's grammar), a full image name, or a template of either with
+ * `{{…}}` placeholders; templates are checked again once expanded.
+ */
+const tagTemplatePattern = /^(?:[\w{][\w.{}:/-]*|[a-z0-9{][\w.{}:/-]*)$/;
 
 export const imageExecutorOptionsSchema = z
   .object({
@@ -51,7 +54,11 @@ export const imageExecutorOptionsSchema = z
       .regex(/^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, 'is not a valid image repository name')
       .optional()
       .describe('Image repository name (default: the project name); other images refer to this image by it'),
-    tags: z.array(nonEmpty.regex(tagPattern, 'is not a valid tag')).default(['latest']).describe('Tags applied to imageName'),
+    tags: z
+      .array(nonEmpty.regex(tagTemplatePattern, 'is not a valid tag or tag template'))
+      .default(['latest'])
+      .describe('Tags applied to imageName, or full image names; templates like {{sha}}, {{branch}}, {{version}}, {{date:YYYYMMDD}} (plugin/metadata/README.md)'),
+    ociLabels: z.boolean().default(true).describe('Add org.opencontainers.image.* labels from git and package metadata (labels given here win)'),
     buildArgs: z.record(z.string(), z.string()).default({}),
     labels: z.record(z.string(), z.string()).default({}),
     platforms: z.array(nonEmpty.regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/, 'is not a platform like linux/amd64')).default([]),

@@ -3,6 +3,7 @@ import type { BuildSpec, NamedContext, OutputSpec } from '../buildkit/index';
 import type { ImageTarget } from '../engine/image-target';
 import type { ImageExecutorOptions } from './executor-options';
 import { InvalidOptionsError } from './executor-options';
+import { defaultImageRepository } from './image-reference';
 
 /** What normalization needs to know about the task's project. */
 export interface ProjectInfo {
@@ -11,6 +12,11 @@ export interface ProjectInfo {
   /** Project root relative to the workspace root. */
   projectRoot: string;
   workspaceRoot: string;
+}
+
+/** The image repository of a project: `imageName`, else the project name made valid. */
+export function imageRepository(options: ImageExecutorOptions, project: string): string {
+  return options.imageName ?? defaultImageRepository(project);
 }
 
 /** A normalized image task: the engine's target plus what the executor needs after the build. */
@@ -27,12 +33,16 @@ export interface NormalizedImageTask {
  * the engine runs and the files the executor writes. Nothing downstream
  * handles undefined options or relative paths.
  */
-export function normalizeImageTask(options: ImageExecutorOptions, info: ProjectInfo, dependsOn: readonly string[]): NormalizedImageTask {
+export function normalizeImageTask(
+  options: ImageExecutorOptions,
+  info: ProjectInfo,
+  dependsOn: readonly string[],
+  resolved: { imageNames: readonly string[]; labels: Readonly<Record<string, string>> },
+): NormalizedImageTask {
   const ws = (p: string) => path.resolve(info.workspaceRoot, p);
   const contextDir = ws(options.context ?? info.projectRoot);
   const dockerfile = options.dockerfile ? ws(options.dockerfile) : path.join(contextDir, 'Dockerfile');
-  const repository = options.imageName ?? info.project.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
-  const imageNames = options.tags.map((tag) => `${repository}:${tag}`);
+  const imageNames = [...resolved.imageNames];
   const outputs: OutputSpec[] = options.outputs.map((o) => ({ ...o, dest: ws(o.dest) }));
   if (options.push) outputs.unshift({ type: 'image', names: imageNames, push: true, insecure: options.insecureRegistry });
   if (options.load) outputs.push({ type: 'load', names: imageNames });
@@ -43,7 +53,7 @@ export function normalizeImageTask(options: ImageExecutorOptions, info: ProjectI
     dockerfile,
     ...(options.target ? { target: options.target } : {}),
     buildArgs: options.buildArgs,
-    labels: options.labels,
+    labels: { ...resolved.labels },
     platforms: options.platforms,
     namedContexts: Object.fromEntries(Object.entries(options.namedContexts).map(([name, value]) => [name, namedContext(value, ws, `${id}: option "namedContexts.${name}"`)])),
     noCache: options.noCache,

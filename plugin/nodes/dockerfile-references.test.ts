@@ -1,0 +1,32 @@
+import { describe, expect, test } from 'bun:test';
+import { parseDockerfileReferences } from './dockerfile-references';
+
+const refs = (text: string) => parseDockerfileReferences(text).map((r) => `${r.kind}:${r.ref}@${r.line}`);
+
+describe('parseDockerfileReferences', () => {
+  test.each<[string, string, string[]]>([
+    ['plain FROM', 'FROM base\n', ['from:base@1']],
+    ['tag and registry kept as written', 'FROM registry.local:5000/team/base:1.2\n', ['from:registry.local:5000/team/base:1.2@1']],
+    ['lowercase keyword', 'from base\nrun echo\n', ['from:base@1']],
+    ['platform flag and stage name', 'FROM --platform=$BUILDPLATFORM base AS build\n', ['from:base@1']],
+    ['scratch is no image', 'FROM scratch\nFROM SCRATCH\n', []],
+    ['ARG-substituted base is skipped', 'ARG BASE=base\nFROM ${BASE}\nFROM $BASE:1\n', []],
+    ['earlier stage by name (any case) is skipped', 'FROM base AS Build\nFROM build\nFROM BUILD\n', ['from:base@1']],
+    ['a stage named later is still an image before it', 'FROM tools\nFROM base AS tools\n', ['from:tools@1', 'from:base@2']],
+    ['COPY --from image, stage and index', 'FROM base AS b\nFROM other\nCOPY --from=b /x /x\nCOPY --from=0 /y /y\nCOPY --link --from=helper:2 /z /z\n', ['from:base@1', 'from:other@2', 'copy-from:helper:2@5']],
+    ['COPY --from with ARG is skipped', 'FROM base\nCOPY --from=${IMG} /a /a\n', ['from:base@1']],
+    ['RUN --mount from', 'FROM base\nRUN --mount=type=bind,from=tools,source=/bin,target=/t --mount=type=cache,target=/c true\n', ['from:base@1', 'mount-from:tools@2']],
+    ['RUN --mount from a stage is skipped', 'FROM tools AS t\nFROM base\nRUN --mount=type=bind,from=t,target=/t true\n', ['from:tools@1', 'from:base@2']],
+    ['comments and blank lines', '# FROM commented\n\n   # FROM indented comment\nFROM base\n', ['from:base@4']],
+    ['continuation joins lines', 'FROM \\\n  base \\\n  AS b\nFROM b\n', ['from:base@1']],
+    ['comment inside a continuation', 'RUN echo a \\\n# FROM nope\n  && echo b\nFROM base\n', ['from:base@4']],
+    ['escape directive', '# escape=`\nFROM `\n base\n', ['from:base@2']],
+    ['backslash is literal with a backtick escape', '# escape=`\nRUN dir c:\\\nFROM base\n', ['from:base@3']],
+    ['heredoc body is not parsed', 'FROM base\nCOPY <<EOF /etc/x\nFROM fake\nEOF\nRUN <<-"END"\n\tFROM fake2\n\tEND\nFROM real\n', ['from:base@1', 'from:real@8']],
+    ['two heredocs on one RUN', 'FROM base\nRUN <<A <<B\nFROM x\nA\nFROM y\nB\nFROM z\n', ['from:base@1', 'from:z@7']],
+    ['CRLF and BOM', '\uFEFFFROM base\r\nFROM other\r\n', ['from:base@1', 'from:other@2']],
+    ['digest-pinned reference is reported as written', 'FROM base@sha256:abc\n', ['from:base@sha256:abc@1']],
+  ])('%s', (_name, text, expected) => {
+    expect(refs(text)).toEqual(expected);
+  });
+});

@@ -1,0 +1,143 @@
+/** Where a Dockerfile names another image. */
+export type ReferenceKind = 'from' | 'copy-from' | 'mount-from';
+
+/** An image the Dockerfile pulls in, as written (not normalized). */
+export interface DockerfileReference {
+  ref: string;
+  kind: ReferenceKind;
+  /** 1-based line of the instruction. */
+  line: number;
+}
+
+/** One instruction after line continuations are joined. */
+interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+
+/**
+ * The external images a Dockerfile uses: `FROM` bases, `COPY --from=` and
+ * `RUN --mount=…,from=` sources. Left out, because they are not images this
+ * workspace could build: `scratch`, references to earlier stages (by name or
+ * index), and references that still contain `$` (they depend on build args,
+ * whose values are only known at build time).
+ *
+ * A small reader of the Dockerfile grammar rather than the full parser: it
+ * honours the `escape` parser directive, line continuations, comments and
+ * here-documents (so a `FROM` line inside a heredoc is not an instruction),
+ * which is all that decides where instructions start.
+ */
+export function parseDockerfileReferences(text: string): DockerfileReference[] {
+  const stages = new Set<string>();
+  const refs: DockerfileReference[] = [];
+  const add = (ref: string | undefined, kind: ReferenceKind, line: number) => {
+    if (!ref || ref.includes('$') || /^\d+$/.test(ref)) return;
+    const lower = ref.toLowerCase();
+    if (lower === 'scratch' || stages.has(lower)) return;
+    refs.push({ ref, kind, line });
+  };
+  for (const { keyword, args, line } of readInstructions(text)) {
+    const { flags, words } = splitFlags(args);
+    if (keyword === 'FROM') {
+      add(words[0], 'from', line);
+      // Stage names are case-insensitive; BuildKit lowercases them.
+      if (words.length >= 3 && words[1]!.toLowerCase() === 'as') stages.add(words[2]!.toLowerCase());
+    } else if (keyword === 'COPY') {
+      add(flagValue(flags, 'from'), 'copy-from', line);
+    } else if (keyword === 'RUN') {
+      for (const mount of flags.filter((f) => f.name === 'mount')) add(mountSource(mount.value), 'mount-from', line);
+    }
+  }
+  return refs;
+}
+
+function* readInstructions(text: string): Generator<Instruction> {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const escape = readEscapeDirective(lines);
+  let i = 0;
+  while (i < lines.length) {
+    const start = i;
+    const first = lines[i++]!;
+    if (isBlankOrComment(first)) continue;
+    let joined = first;
+    while (endsWithEscape(joined, escape) && i < lines.length) {
+      joined = joined.trimEnd().slice(0, -1);
+      // Comments and blank lines inside a continued instruction are dropped, as BuildKit does.
+      while (i < lines.length && isBlankOrComment(lines[i]!)) i++;
+      if (i < lines.length) joined += lines[i++]!;
+    }
+    const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(joined);
+    if (!m) continue;
+    const keyword = m[1]!.toUpperCase();
+    const args = m[2]!.trim();
+    yield { keyword, args, line: start + 1 };
+    if (keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD') i = skipHeredocs(lines, i, args);
+  }
+}
+
+/** The escape character from a leading `# escape=` parser directive (default `\`). */
+function readEscapeDirective(lines: string[]): string {
+  for (const line of lines) {
+    const m = /^\s*#\s*([A-Za-z]+)\s*=\s*(\S*)\s*$/.exec(line);
+    if (!m) break;
+    if (m[1]!.toLowerCase() === 'escape' && (m[2] === '`' || m[2] === '\\')) return m[2];
+  }
+  return '\\';
+}
+
+function isBlankOrComment(line: string): boolean {
+  const t = line.trimStart();
+  return t === '' || t.startsWith('#');
+}
+
+function endsWithEscape(line: string, escape: string): boolean {
+  return line.trimEnd().endsWith(escape);
+}
+
+/**
+ * Skip the bodies of the here-documents an instruction opens (`<<EOF`,
+ * `<<-EOF`, `<<"EOF"`), in order; returns the index of the line after the last
+ * terminator.
+ */
+function skipHeredocs(lines: string[], i: number, args: string): number {
+  const words = [...args.matchAll(/<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g)].map((m) => ({ strip: m[1] === '-', word: m[3]! }));
+  for (const { strip, word } of words) {
+    while (i < lines.length) {
+      const line = lines[i++]!;
+      if ((strip ? line.replace(/^\t+/, '') : line) === word) break;
+    }
+  }
+  return i;
+}
+
+interface Flag {
+  name: string;
+  value: string;
+}
+
+/** Split leading `--name=value` flags from the rest of the arguments. */
+function splitFlags(args: string): { flags: Flag[]; words: string[] } {
+  const tokens = args.split(/\s+/).filter(Boolean);
+  const flags: Flag[] = [];
+  let n = 0;
+  for (; n < tokens.length && tokens[n]!.startsWith('--'); n++) {
+    const token = tokens[n]!.slice(2);
+    const eq = token.indexOf('=');
+    flags.push(eq < 0 ? { name: token.toLowerCase(), value: '' } : { name: token.slice(0, eq).toLowerCase(), value: token.slice(eq + 1) });
+  }
+  return { flags, words: tokens.slice(n) };
+}
+
+function flagValue(flags: Flag[], name: string): string | undefined {
+  return flags.find((f) => f.name === name)?.value;
+}
+
+/** The `from=` field of a `--mount=` value (a CSV of `key=value` fields). */
+function mountSource(value: string): string | undefined {
+  for (const field of value.split(',')) {
+    const [key, ...rest] = field.split('=');
+    if (key?.trim().toLowerCase() === 'from') return rest.join('=').trim().replace(/^["']|["']$/g, '');
+  }
+  return undefined;
+}
