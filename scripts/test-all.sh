@@ -16,6 +16,9 @@ echo "== install"
 source scripts/ensure-bun.sh || { echo "0 passed, 1 failed"; exit 1; }
 bun install --frozen-lockfile >"$out/install.log" 2>&1 || { cat "$out/install.log"; echo "0 passed, 1 failed"; exit 1; }
 
+echo "== build (dist/ for Nx under Node and Bun)"
+if ! bun scripts/build-dist.ts >"$out/dist.log" 2>&1; then cat "$out/dist.log"; echo "0 passed, 1 failed"; exit 1; fi
+
 started_daemons=0
 if [[ -z "${NXBK_E2E_BUILDER:-}" ]]; then
   echo "== daemons"
