@@ -108,7 +108,16 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
     },
   });
   let done = false;
-  void run.finally(() => {
+  void run.then(
+    (report) => {
+      // One line per run: how the contexts were shared (the --verbose view of the counters).
+      if (first.progress === 'quiet') return;
+      const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
+      const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
+      ctx.write(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
+    },
+    () => {},
+  ).finally(() => {
     done = true;
     wake();
   });
