@@ -19,7 +19,7 @@ export interface SendTotals {
  * transfers of files over one chunk stall under Bun, whose HTTP/2 flow
  * control loses track of single large writes; Node was unaffected.
  */
-const chunkBytes = 256 * 1024;
+const chunkBytes = 32 * 1024;
 /** Files served at once, as the Go sender does. */
 const parallelFiles = 4;
 
