@@ -10,7 +10,7 @@ for (const scenario of foundationScenarios.filter((s) => !s.perDaemon)) {
 }
 
 for (const daemon of env.daemons) {
-  for (const transport of sessionTransports(daemon)) {
+  for (const transport of sessionTransports(daemon, 'all')) {
     describe(`${daemon.name} (sessions over ${transport === 'grpc' ? 'Control/Session' : 'Docker /session'})`, () => {
       for (const scenario of foundationScenarios.filter((s) => s.perDaemon)) {
         test(scenario.name, () => scenario.run({ daemon, transport }), timeout);

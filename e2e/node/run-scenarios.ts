@@ -12,9 +12,10 @@ import { dockerfileBuildScenarios } from '../scenarios/dockerfile-build';
 import { filesyncScenarios } from '../scenarios/filesync';
 import { contentStoreScenarios } from '../scenarios/content-store';
 import { sharedSessionScenarios } from '../scenarios/shared-sessions';
+import { dockerfileOptionsScenarios } from '../scenarios/dockerfile-options';
 import { e2eEnvironment, sessionTransports } from '../support/daemons';
 
-const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios, contentStoreScenarios, sharedSessionScenarios];
+const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios, contentStoreScenarios, sharedSessionScenarios, dockerfileOptionsScenarios];
 const env = e2eEnvironment();
 let passed = 0;
 let failed = 0;
@@ -31,10 +32,16 @@ async function run(title: string, fn: () => Promise<void>): Promise<void> {
   }
 }
 
+// Under Node: the foundation suite on every daemon and transport; the feature
+// suites on the newest and the oldest engine (Bun runs all of them everywhere).
+// NXBK_NODE_E2E_ALL=1 runs everything here too.
+const everywhere = process.env.NXBK_NODE_E2E_ALL === '1';
+const newestAndOldest = env.daemons.filter((_, i, all) => i === 0 || i === all.length - 1);
 for (const scenarios of suites) {
+  const foundation = scenarios === foundationScenarios;
   for (const s of scenarios.filter((x) => !x.perDaemon)) await run(s.name, () => s.run({ daemon: env.daemons[0]!, transport: 'grpc' }));
-  for (const daemon of env.daemons) {
-    for (const transport of sessionTransports(daemon)) {
+  for (const daemon of foundation || everywhere ? env.daemons : newestAndOldest) {
+    for (const transport of sessionTransports(daemon, foundation ? 'all' : 'feature')) {
       for (const s of scenarios.filter((x) => x.perDaemon)) await run(`${daemon.name} (${transport}) > ${s.name}`, () => s.run({ daemon, transport }));
     }
   }

@@ -96,7 +96,7 @@ export const dockerfileBuildScenarios: Scenario[] = [
       const fx = multiStageFixture(tmp.dir);
       const out = path.join(tmp.dir, 'out');
       await using client = await connect(ctx);
-      const result = await buildImage(client, {
+      const spec: BuildSpec = {
         name: 'multi-stage',
         contextDir: fx.context,
         dockerfile: path.join(fx.context, 'Dockerfile'),
@@ -106,11 +106,22 @@ export const dockerfileBuildScenarios: Scenario[] = [
         network: 'none',
         auth: false,
         outputs: [{ type: 'local', dest: out }],
+      };
+      let named = true;
+      const result = await buildImage(client, spec).catch(async (error: Error) => {
+        // Dockerfile frontends before 1.4 (BuildKit 0.8 in Docker 20.10) have no named contexts:
+        // buildImage refuses them clearly; the rest of the scenario runs without one.
+        assert.ok(!(await client.control.info()), `only a BuildKit before 0.11 may refuse named contexts: ${error.message}`);
+        assert.match(error.message, /^multi-stage: named contexts \("shared"\) need Dockerfile frontend 1\.4 or later/);
+        named = false;
+        const dockerfile = fs.readFileSync(spec.dockerfile, 'utf8').replace(/^COPY --from=shared .*\n/m, '');
+        fs.writeFileSync(spec.dockerfile, dockerfile);
+        return buildImage(client, { ...spec, namedContexts: {} });
       });
       const tree = readTree(out);
       assert.equal(tree['app/main.txt'], 'file 644 main\n');
       assert.equal(tree['app/sub/x.txt'], 'file 644 x\n');
-      assert.equal(tree['app/shared.txt'], 'file 644 from the named context\n');
+      assert.equal(tree['app/shared.txt'], named ? 'file 644 from the named context\n' : undefined);
       assert.equal(tree['app/token.txt'], 'file 644 token-value-1234');
       assert.equal(tree['app/ssh.txt'], 'file 644 ssh-agent-mounted\n');
       assert.equal(tree['ctx/keep.log'], 'file 644 re-included by !keep.log\n');

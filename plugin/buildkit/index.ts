@@ -37,6 +37,7 @@ export { resolveLocalCacheImport, writeLocalCacheIndex } from './attachables/con
 export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
 export type { BuildSpec, NamedContext, OutputSpec, CacheSpec } from './build/build-spec';
+export { validateCacheSpecs } from './build/cache-specs';
 export type { BuildResult } from './build/build-result';
 export type { ContextSource } from './build/context-source';
 export { refusePrivate, privateMethods } from './attachables/refuse-private';

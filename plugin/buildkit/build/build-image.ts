@@ -18,7 +18,10 @@ import type { Attachable } from '../session/attachable';
 import type { BuildSpec } from './build-spec';
 import type { ContextSource } from './context-source';
 import { buildResult, type BuildResult } from './build-result';
+import { validateCacheSpecs } from './cache-specs';
+import { explainFailure } from './explain-failure';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
+import { supportsNamedContexts } from './named-context-support';
 import { planOutputs, type OutputPlan } from './output-plan';
 
 /** Options of one build. */
@@ -34,16 +37,20 @@ export interface BuildOptions {
  * Build one Dockerfile with the built-in `dockerfile.v0` frontend, through a
  * session of its own that serves exactly this build's directories, secrets,
  * SSH agents, registry credentials and outputs. Sources that cannot be read
- * (secrets, SSH keys, OCI layouts, local caches) fail before the solve starts.
- * Failures are BuildkitErrors prefixed with the spec's name.
+ * (secrets, SSH keys, OCI layouts, local caches), invalid cache entries and
+ * named contexts the daemon's frontend does not know fail before the solve
+ * starts. Failures are BuildkitErrors prefixed with the spec's name; a failed
+ * step's last output lines are quoted in the message.
  */
 export async function buildImage(client: BuildkitClient, spec: BuildSpec, options: BuildOptions = {}): Promise<BuildResult> {
+  const progress = new ProgressTracker();
   try {
+    validateCacheSpecs(spec);
     const outputs = planOutputs(spec.outputs ?? [], { isDockerEngine: client.address.kind === 'docker' });
+    await requireNamedContextSupport(client, spec, options.signal);
     const source = options.contextSource ?? { kind: 'own-session' };
     const prepared = await prepareSession(spec, outputs, source, options.signal);
     await using session = await client.openSession({ attachables: prepared.attachables, sharedKey: spec.sharedKey ?? '', signal: options.signal });
-    const progress = new ProgressTracker();
     const response = await client.solve(
       {
         session: session.id,
@@ -66,7 +73,7 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
     await finishOutputs(spec, outputs, response.exporterResponse, options.signal);
     return buildResult(response.exporterResponse, progress, prepared.fileSync.counters);
   } catch (err) {
-    throw explain(BuildkitError.from(err)).forTarget(spec.name);
+    throw explainFailure(BuildkitError.from(err), { platforms: spec.platforms, progress }).forTarget(spec.name);
   }
 }
 
@@ -76,6 +83,20 @@ interface PreparedSession {
   locals: LocalNames;
   cacheImports: TypedAttrs[];
   cacheExports: TypedAttrs[];
+}
+
+/**
+ * Named contexts on a frontend older than 1.4 would be looked up as images in
+ * a registry (see supportsNamedContexts): refuse before anything is sent.
+ */
+async function requireNamedContextSupport(client: BuildkitClient, spec: BuildSpec, signal?: AbortSignal): Promise<void> {
+  const names = Object.keys(spec.namedContexts ?? {});
+  if (!names.length || (await supportsNamedContexts(client, signal))) return;
+  throw new BuildkitError(
+    'failed-precondition',
+    `named contexts (${names.map((n) => `"${n}"`).join(', ')}) need Dockerfile frontend 1.4 or later (BuildKit 0.10, Docker Engine 23.0); ` +
+      "this builder's built-in frontend would look them up as images in a registry",
+  );
 }
 
 /** Build the session's attachables; every source is read and checked here, before any solve. */
@@ -124,11 +145,17 @@ async function prepareSession(spec: BuildSpec, outputs: OutputPlan, source: Cont
 
   const fileSync = new FileSyncProvider(dirs);
   const attachables: Attachable[] = [fileSync];
-  if (outputs.fileTargets.size) attachables.push(new FileSendProvider(outputs.fileTargets));
-  if (Object.keys(stores).length) attachables.push(new ContentStoreProvider(stores));
-  if (spec.secrets?.length) attachables.push(await SecretsProvider.load(spec.secrets, { signal }));
-  if (spec.ssh?.length) attachables.push(await SshProvider.create(spec.ssh, { signal }));
-  if (spec.auth !== false) attachables.push(await AuthProvider.fromDockerConfig({ ...spec.auth, signal }));
+  try {
+    if (outputs.fileTargets.size) attachables.push(new FileSendProvider(outputs.fileTargets));
+    if (Object.keys(stores).length) attachables.push(new ContentStoreProvider(stores));
+    if (spec.secrets?.length) attachables.push(await SecretsProvider.load(spec.secrets, { signal }));
+    if (spec.ssh?.length) attachables.push(await SshProvider.create(spec.ssh, { signal }));
+    if (spec.auth !== false) attachables.push(await AuthProvider.fromDockerConfig({ ...spec.auth, signal }));
+  } catch (err) {
+    // No session owns them yet: stop what was started (private ssh-agents) before failing.
+    await Promise.allSettled(attachables.map((a) => a.close?.()));
+    throw err;
+  }
   return { attachables, fileSync, locals, cacheImports, cacheExports };
 }
 
@@ -166,18 +193,4 @@ async function finishOutputs(spec: BuildSpec, outputs: OutputPlan, response: Rec
     const manifest = response['cache.manifest'];
     if (c.type === 'local' && c.attrs.dest && manifest) await writeLocalCacheIndex(c.attrs.dest, manifest, c.attrs.tag ?? 'latest', signal);
   }
-}
-
-/** Daemon messages that deserve a plainer explanation. */
-function explain(error: BuildkitError): BuildkitError {
-  const missingExporter = /exporter "(image|oci|docker)" could not be found/.exec(error.message);
-  if (missingExporter) {
-    return new BuildkitError(
-      'failed-precondition',
-      `this builder has no "${missingExporter[1]}" exporter: a Docker engine with the classic image store can only load, ` +
-        'or write local and tar outputs; use a Docker engine with the containerd image store, or buildkitd, to push or write OCI/Docker images',
-      { cause: error },
-    );
-  }
-  return error;
 }

@@ -65,7 +65,10 @@ export type OutputSpec =
   /** A Docker image tarball (`docker load` format). */
   | { type: 'docker'; dest: string; names?: readonly string[] };
 
-/** A cache import or export backend, with its attributes (`type=registry,ref=…`). */
+/**
+ * A cache import or export backend, with its attributes (`type=registry,ref=…`).
+ * buildImage checks the attributes each type needs first (validateCacheSpecs).
+ */
 export interface CacheSpec {
   type: 'registry' | 'local' | 'inline' | 'gha' | 's3' | 'azblob';
   attrs: Readonly<Record<string, string>>;

@@ -3,7 +3,8 @@ import type { SolveStatus, VertexUpdate, VertexWarning } from '../control/types'
 /**
  * Merges the incremental Status stream of a solve into the current state of
  * every vertex (the same digest arrives many times; the last value of each
- * field wins, as BuildKit's own progress display does).
+ * field wins, as BuildKit's own progress display does, except `cached`,
+ * which stays true once reported).
  */
 export class ProgressTracker {
   private readonly byDigest = new Map<string, VertexUpdate>();
@@ -14,7 +15,12 @@ export class ProgressTracker {
   readonly update = (status: SolveStatus): void => {
     for (const v of status.vertexes) {
       const prev = this.byDigest.get(v.digest);
-      this.byDigest.set(v.digest, prev ? { ...prev, ...definedFields(v) } : v);
+      const merged = prev ? { ...prev, ...definedFields(v) } : v;
+      // Once a step is reported cached it stays cached: a result loaded from an
+      // imported cache is pulled lazily afterwards, and that pull re-reports the
+      // step's digest with cached=false although nothing ran.
+      if (prev?.cached) merged.cached = true;
+      this.byDigest.set(v.digest, merged);
     }
     for (const log of status.logs) this.logChunks.push({ vertex: log.vertex, data: log.data });
     this.warningList.push(...status.warnings);

@@ -14,7 +14,9 @@ const responseCodec = messageCodec<{ data?: Uint8Array }>('moby.buildkit.secrets
 
 let dir: string;
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-secrets-test-'));
+  // Not "nxbk-secret…": that is the e2e registry's password, which an e2e run in the same
+  // process registers for scrubbing, and messages naming this directory would be redacted.
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-sp-unit-'));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -1,0 +1,80 @@
+import { BuildkitError } from '../errors';
+import type { ProgressTracker } from '../progress/progress-tracker';
+
+/** How many of the failing step's last output lines a build error quotes. */
+const logLinesQuoted = 10;
+
+/** What the explanation may use besides the error itself. */
+export interface FailureContext {
+  /** Target platforms of the build, if it named any. */
+  platforms?: readonly string[];
+  /** Progress of the failed solve: which steps failed and what they printed. */
+  progress?: ProgressTracker;
+}
+
+/**
+ * Make a build failure actionable: daemon messages that only make sense to
+ * someone who knows BuildKit's internals get a plain explanation (the
+ * daemon's own words kept), and a failed step's last output lines are
+ * quoted, because the daemon's error says only "exit code: 1" while the
+ * reason ("exec format error", a compiler message) is in the step's log.
+ */
+export function explainFailure(error: BuildkitError, context: FailureContext = {}): BuildkitError {
+  const explained = explainDaemonMessage(error);
+  const logs = context.progress ? failedStepLogs(context.progress) : '';
+  if (!logs) return explained;
+  const hint = /exec format error/.test(logs) ? execFormatHint(context.platforms) : '';
+  return new BuildkitError(explained.code, `${explained.message}${hint}${logs}`, {
+    cause: explained,
+    vertex: explained.vertex,
+    grpcCode: explained.grpcCode,
+  });
+}
+
+function explainDaemonMessage(error: BuildkitError): BuildkitError {
+  const wrap = (message: string) => new BuildkitError('failed-precondition', message, { cause: error, grpcCode: error.grpcCode });
+  const missingExporter = /exporter "(image|oci|docker)" could not be found/.exec(error.message);
+  if (missingExporter) {
+    return wrap(
+      `this builder has no "${missingExporter[1]}" exporter: a Docker engine with the classic image store can only load, ` +
+        'or write local and tar outputs; use a Docker engine with the containerd image store, or buildkitd, to push or write OCI/Docker images',
+    );
+  }
+  // (Unknown cache importers are not errors: daemons skip imports they cannot resolve.)
+  const missingCache = /unknown cache exporter: "?([\w-]+)"?/.exec(error.message);
+  if (missingCache) {
+    return wrap(
+      `this builder cannot export cache of type "${missingCache[1]}" (it said: ${missingCache[0]}): a Docker engine with the classic ` +
+        'image store exports only "inline" cache, one with the containerd image store adds "registry", "local" and "gha"; ' +
+        '"s3" and "azblob" need a standalone buildkitd',
+    );
+  }
+  const ociLayout = /unknown scheme oci-layout/.exec(error.message);
+  if (ociLayout) {
+    return wrap(
+      `this builder cannot read oci-layout:// named contexts (it said: ${ociLayout[0]}): a Docker engine with the classic image store ` +
+        'has no OCI layout source; use a Docker engine with the containerd image store, or buildkitd',
+    );
+  }
+  return error;
+}
+
+/** The last output lines of every step that failed (not merely cancelled), one block per step. */
+function failedStepLogs(progress: ProgressTracker): string {
+  let out = '';
+  for (const step of progress.failed) {
+    if (step.error?.endsWith('context canceled')) continue;
+    const lines = progress.logsOf(step.digest).split('\n').map((l) => l.trimEnd()).filter(Boolean);
+    if (!lines.length) continue;
+    out += `\n${step.name}:\n${lines.slice(-logLinesQuoted).map((l) => `  ${l}`).join('\n')}`;
+  }
+  return out;
+}
+
+function execFormatHint(platforms: readonly string[] | undefined): string {
+  const target = platforms?.length ? `for ${platforms.join(', ')} ` : '';
+  return (
+    ` (exec format error: the builder cannot run programs built ${target}without emulation; ` +
+    'register QEMU binfmt handlers on the builder host, or build on a worker of that platform)'
+  );
+}
