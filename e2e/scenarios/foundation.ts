@@ -10,6 +10,7 @@ import {
 } from '../../plugin/buildkit/index';
 import type { E2eDaemon } from '../support/daemons';
 import { readTree, tempDir, writeTree } from '../support/files';
+import { makeTestPki, startTlsTerminator } from '../support/tls-terminator';
 
 /** What a scenario runs against. */
 export interface ScenarioContext {
@@ -154,6 +155,50 @@ export const foundationScenarios: Scenario[] = [
       assert.ok(ms < 30_000, `failed within 30 s (took ${ms} ms)`);
       assert.equal((error as BuildkitError).code, 'session-closed', error.message);
       assert.match(error.message, /session closed before the solve finished/);
+    },
+  },
+  {
+    name: 'tcp:// with TLS and mutual TLS reaches a real daemon (behind a TLS endpoint); bad TLS material fails clearly',
+    perDaemon: false,
+    async run(ctx) {
+      if (ctx.daemon.kind !== 'docker') return; // the TLS endpoint fronts a Docker engine's BuildKit
+      using dir = tempDir();
+      const pki = makeTestPki(dir.dir);
+      const socket = ctx.daemon.address.replace(/^docker:\/\//, '');
+      for (const mutual of [false, true]) {
+        const endpoint = await startTlsTerminator(pki, socket, { requireClientCert: mutual });
+        try {
+          const address = `tcp://127.0.0.1:${endpoint.port}`;
+          const tls = mutual ? { caFile: pki.caFile, certFile: pki.clientCert, keyFile: pki.clientKey } : { caFile: pki.caFile };
+          {
+            await using client = await BuildkitClient.connect({ address, tls });
+            assert.ok((await client.listWorkers()).length >= 1, 'ListWorkers over TLS');
+            // A session and a solve through the same TLS connection (Control/Session).
+            using src = tempDir();
+            using out = tempDir();
+            writeTree(src.dir, { 'over-tls.txt': 'tls\n' });
+            await using session = await client.openSession({
+              attachables: [new FileSyncProvider({ src: { dir: src.dir } }), new FileSendProvider(new Map([[0, { kind: 'directory', dir: out.dir }]]))],
+            });
+            await client.solve({ session: session.id, definition: marshal(State.scratch().copy(State.local('src', { sessionId: session.id }), '/', '/')), exporters: [{ type: 'local', attrs: {} }] });
+            assert.deepEqual(readTree(out.dir), { 'over-tls.txt': 'file 644 tls\n' });
+          }
+          const wrongCa = await rejection(BuildkitClient.connect({ address, tls: { ...tls, caFile: pki.otherCaFile }, timeoutMs: 5_000 }));
+          assert.equal((wrongCa.error as BuildkitError).code, 'unavailable', wrongCa.error.message);
+          assert.ok(wrongCa.error.message.includes(address), 'the address is named');
+          if (mutual) {
+            const noClientCert = await rejection(BuildkitClient.connect({ address, tls: { caFile: pki.caFile }, timeoutMs: 5_000 }));
+            assert.ok(noClientCert.ms < 10_000, 'a refused client certificate fails within 10 s');
+            assert.ok(noClientCert.error.message.includes(address));
+          }
+          const missing = await rejection(BuildkitClient.connect({ address, tls: { caFile: path.join(dir.dir, 'nope.pem') } }));
+          assert.match(missing.error.message, /cannot read TLS CA file .*nope\.pem/);
+          const halfPair = await rejection(BuildkitClient.connect({ address, tls: { caFile: pki.caFile, certFile: pki.clientCert } }));
+          assert.match(halfPair.error.message, /certificate and key must be given together/);
+        } finally {
+          await endpoint.close();
+        }
+      }
     },
   },
   {

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs/promises';
+import net from 'node:net';
+import { checkServerIdentity } from 'node:tls';
 import { BuildkitError } from '../errors';
 import type { BuilderAddress, TlsFiles } from './builder-address';
 import { DockerGrpcProxy } from './docker-grpc-proxy';
@@ -38,8 +40,13 @@ export async function openGrpcChannel(address: BuilderAddress): Promise<GrpcChan
     case 'tcp':
       target = `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
       if (address.tls) {
-        credentials = await tlsCredentials(address.tls);
+        const byIp = net.isIP(address.host) !== 0 && !address.tls.serverName;
+        credentials = await tlsCredentials(address.tls, byIp ? address.host : undefined);
         if (address.tls.serverName) options['grpc.ssl_target_name_override'] = address.tls.serverName;
+        // TLS forbids an IP address as server name (SNI), and Bun refuses to
+        // send one; send a neutral name instead and verify the certificate
+        // against the IP itself (see tlsCredentials).
+        else if (byIp) options['grpc.ssl_target_name_override'] = 'buildkitd';
       }
       break;
     case 'docker':
@@ -57,7 +64,7 @@ export async function openGrpcChannel(address: BuilderAddress): Promise<GrpcChan
   return { address, client, close, [Symbol.asyncDispose]: close };
 }
 
-async function tlsCredentials(tls: TlsFiles): Promise<grpc.ChannelCredentials> {
+async function tlsCredentials(tls: TlsFiles, verifyIp?: string): Promise<grpc.ChannelCredentials> {
   const read = async (file: string | undefined, what: string) => {
     if (!file) return null;
     try {
@@ -71,7 +78,7 @@ async function tlsCredentials(tls: TlsFiles): Promise<grpc.ChannelCredentials> {
     throw new BuildkitError('invalid-argument', 'TLS client certificate and key must be given together');
   }
   try {
-    return grpc.credentials.createSsl(ca, key, cert);
+    return grpc.credentials.createSsl(ca, key, cert, verifyIp ? { checkServerIdentity: (_name, peer) => checkServerIdentity(verifyIp, peer) } : {});
   } catch (err) {
     throw BuildkitError.from(err, 'invalid TLS material');
   }
