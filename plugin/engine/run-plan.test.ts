@@ -1,0 +1,59 @@
+import { describe, expect, test } from 'bun:test';
+import type { ImageTarget } from './image-target';
+import { formatPlan, localNameFor, planRun } from './run-plan';
+
+const target = (id: string, contextDir: string, dockerfile: string, extra: Partial<ImageTarget> = {}, secrets: string[] = []): ImageTarget => ({
+  id,
+  dependsOn: [],
+  contextPolicy: 'shared',
+  spec: { name: id, contextDir, dockerfile, secrets: secrets.map((s) => ({ id: s, env: 'X' })) },
+  ...extra,
+});
+
+describe('run plan', () => {
+  const plan = planRun([
+    target('web:image', '/ws/libs/ui', '/ws/apps/web/Dockerfile', { dependsOn: ['base:image'] }),
+    target('admin:image', '/ws/libs/ui', '/ws/apps/admin/Dockerfile', { dependsOn: ['base:image'] }),
+    target('base:image', '/ws/base', '/ws/base/Dockerfile'),
+    target('worker:image', '/ws/apps/worker', '/ws/apps/worker/Dockerfile', { contextPolicy: 'isolated' }, ['npm_token']),
+  ]);
+
+  test('dependencies come first', () => {
+    expect(plan.targets.map((t) => t.id)).toEqual(['base:image', 'web:image', 'admin:image', 'worker:image']);
+  });
+
+  test('a directory used by several targets is served once, under a stable ASCII name', () => {
+    const ui = plan.sharedDirs.find((d) => d.dir === '/ws/libs/ui')!;
+    expect(ui.users).toEqual(['web:image', 'admin:image']);
+    expect(ui.localName).toBe(localNameFor('ctx', '/ws/libs/ui'));
+    expect(ui.localName).toMatch(/^ctx-[0-9a-f]{20}$/);
+    expect(localNameFor('ctx', '/ws/kontékst ü')).toMatch(/^ctx-[0-9a-f]{20}$/);
+  });
+
+  test('a Dockerfile outside its context gets its own shared directory; inside, it rides with the context', () => {
+    const web = plan.targets.find((t) => t.id === 'web:image')!;
+    expect(web.dockerfile).toBe(`shared:${localNameFor('df', '/ws/apps/web')}`);
+    const base = plan.targets.find((t) => t.id === 'base:image')!;
+    expect(base.dockerfile).toBe(base.context);
+    expect(base.dockerfileName).toBe('Dockerfile');
+  });
+
+  test('isolated targets and private material stay with the target', () => {
+    const worker = plan.targets.find((t) => t.id === 'worker:image')!;
+    expect(worker.context).toBe('own');
+    expect(worker.secrets).toEqual(['npm_token']);
+    expect(plan.sharedDirs.some((d) => d.dir === '/ws/apps/worker')).toBe(false);
+  });
+
+  test('the printed plan names every target and shared directory, and no session ID', () => {
+    const text = formatPlan(plan);
+    for (const id of ['base:image', 'web:image', 'admin:image', 'worker:image', '/ws/libs/ui']) expect(text).toContain(id);
+    expect(text).toContain('secrets [npm_token]');
+    expect(text).not.toMatch(/[0-9a-z]{25}/);
+  });
+
+  test('a dependency outside the run or a cycle is refused', () => {
+    expect(() => planRun([target('a', '/a', '/a/Dockerfile', { dependsOn: ['missing'] })])).toThrow('not part of this run');
+    expect(() => planRun([target('a', '/a', '/a/Dockerfile', { dependsOn: ['b'] }), target('b', '/b', '/b/Dockerfile', { dependsOn: ['a'] })])).toThrow('dependency cycle');
+  });
+});
