@@ -21,20 +21,13 @@ import {
 import { daemonsHome, e2eEnvironment, type E2eDaemon } from '../support/daemons';
 import { tempDir } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
+import { failure } from '../support/expect-failure';
 
 const connect = (daemon: E2eDaemon, transport: 'grpc' | 'docker') => BuildkitClient.connect({ address: daemon.address, sessionTransport: transport });
 
 /** Docker's classic image store has no local cache export, oci exporter or oci-layout source (protocol doc §8.2). */
 const hasStoreFeatures = (daemon: E2eDaemon) => daemon.imageStore !== 'classic';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected the solve to fail');
-}
 
 /**
  * The busybox root filesystem as a directory, sent with FileSync. A `run`
@@ -174,7 +167,7 @@ export const contentStoreScenarios: Scenario[] = [
       const dest = path.join(tmp.dir, 'cache');
       const nonce = crypto.randomUUID();
       if (!hasStoreFeatures(ctx.daemon)) {
-        const error = await rejection(runRandom(ctx.daemon, ctx.transport, tmp.dir, nonce, rootfs, { exportTo: dest }));
+        const error = await failure(runRandom(ctx.daemon, ctx.transport, tmp.dir, nonce, rootfs, { exportTo: dest }));
         assert.ok(error instanceof BuildkitError, 'a BuildkitError');
         assert.match(error.message, /unknown cache exporter: "local"/);
         return;
@@ -251,7 +244,7 @@ export const contentStoreScenarios: Scenario[] = [
         exporters: [{ type: 'oci', attrs: { tar: 'false', name: 'docker.io/library/nxbk-oci-layout:e2e' } }],
       });
       if (!hasStoreFeatures(ctx.daemon)) {
-        const error = await rejection(solve);
+        const error = await failure(solve);
         assert.match(error.message, /exporter "oci" could not be found/);
         return;
       }
@@ -300,13 +293,13 @@ export const contentStoreScenarios: Scenario[] = [
         exporters: [{ type: 'local', attrs: {} }],
       });
       if (!hasStoreFeatures(ctx.daemon)) {
-        const error = await rejection(build(storeId));
+        const error = await failure(build(storeId));
         assert.match(error.message, /unknown schem[ea] oci-layout/);
         return;
       }
       // A store the session does not serve is refused, and the daemon says so. (First: once
       // the image is resolved, the daemon reuses that by reference and never asks again.)
-      const error = await rejection(build('not-served'));
+      const error = await failure(build('not-served'));
       assert.match(error.message, /unknown store oci:not-served/);
 
       await build(storeId);

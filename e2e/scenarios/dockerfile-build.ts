@@ -11,18 +11,11 @@ import { BuildkitClient, BuildkitError, buildImage, type BuildSpec } from '../..
 import { e2eEnvironment } from '../support/daemons';
 import { readTree, tempDir, writeTree } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
+import { failure } from '../support/expect-failure';
 
 const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
 const env = () => e2eEnvironment();
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected the build to fail');
-}
 
 /** A fresh ed25519 key file for SSH forwarding (served through a private agent by SshProvider). */
 function sshKey(dir: string): string {
@@ -162,7 +155,7 @@ export const dockerfileBuildScenarios: Scenario[] = [
       const dockerFile = path.join(tmp.dir, 'image.docker.tar');
       const images = buildImage(client, { ...base, outputs: [{ type: 'oci', dest: ociFile, names: ['nxbk-e2e/oci:1'] }, { type: 'docker', dest: dockerFile, names: ['nxbk-e2e/docker:1'] }] });
       if (ctx.daemon.imageStore !== 'containerd') {
-        assert.match((await rejection(images)).message, /no "(oci|docker)" exporter/);
+        assert.match((await failure(images)).message, /no "(oci|docker)" exporter/);
         return;
       }
       const result = await images;
@@ -194,7 +187,7 @@ export const dockerfileBuildScenarios: Scenario[] = [
         outputs: [{ type: 'image', names: [`${registryAuth.address}/${repo}:${tag}`], push: true, insecure: true }],
       };
       if (ctx.daemon.imageStore !== 'containerd') {
-        const error = await rejection(buildImage(client, spec));
+        const error = await failure(buildImage(client, spec));
         assert.match(error.message, /^push: this builder has no "image" exporter/);
         return;
       }
@@ -236,26 +229,26 @@ export const dockerfileBuildScenarios: Scenario[] = [
       const spec = (dockerfile: string): BuildSpec => ({ name: 'bad', contextDir, dockerfile: path.join(contextDir, dockerfile), network: 'none', auth: false });
       const started = Date.now();
 
-      const missingSecret = await rejection(buildImage(client, spec('secret.Dockerfile')));
+      const missingSecret = await failure(buildImage(client, spec('secret.Dockerfile')));
       assert.match(missingSecret.message, /^bad: .*secret needed.*not found/s);
 
-      const unreadable = await rejection(buildImage(client, { ...spec('secret.Dockerfile'), secrets: [{ id: 'needed', file: path.join(tmp.dir, 'no-such-file') }] }));
+      const unreadable = await failure(buildImage(client, { ...spec('secret.Dockerfile'), secrets: [{ id: 'needed', file: path.join(tmp.dir, 'no-such-file') }] }));
       assert.ok(unreadable instanceof BuildkitError);
       assert.match(unreadable.message, /needed/);
       assert.match(unreadable.message, /no-such-file/);
 
-      const unknownSsh = await rejection(buildImage(client, spec('ssh.Dockerfile')));
+      const unknownSsh = await failure(buildImage(client, spec('ssh.Dockerfile')));
       assert.match(unknownSsh.message, /no SSH key "nope" forwarded|unset ssh forward key nope/);
 
       const registryAuth = env().registryAuth;
       if (registryAuth) {
         const configDir = dockerConfig(tmp.dir, registryAuth.address, registryAuth.username, 'wrong-password-1234');
-        const badCreds = await rejection(buildImage(client, { ...spec('pull.Dockerfile'), pull: true, auth: { configDir } }));
+        const badCreds = await failure(buildImage(client, { ...spec('pull.Dockerfile'), pull: true, auth: { configDir } }));
         assert.match(badCreds.message, /401 Unauthorized/);
         assert.ok(!badCreds.message.includes('wrong-password-1234'), 'the password is not in the message');
       }
 
-      const missingDockerfile = await rejection(buildImage(client, spec('Nope.Dockerfile')));
+      const missingDockerfile = await failure(buildImage(client, spec('Nope.Dockerfile')));
       assert.match(missingDockerfile.message, /^bad: Dockerfile .*Nope\.Dockerfile cannot be read/);
       assert.ok(Date.now() - started < 60_000, 'all failures came back within a minute');
     },

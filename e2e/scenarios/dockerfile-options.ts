@@ -18,19 +18,12 @@ import {
 import { e2eEnvironment, type E2eDaemon } from '../support/daemons';
 import { readTree, tempDir, writeTree } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
+import { failure } from '../support/expect-failure';
 
 const connect = (daemon: E2eDaemon, transport: ScenarioContext['transport'] = 'grpc') =>
   BuildkitClient.connect({ address: daemon.address, sessionTransport: transport });
 const nonce = () => crypto.randomUUID().slice(0, 12);
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    return error as Error;
-  }
-  assert.fail('expected the build to fail');
-}
 
 /** A build and the progress it reported. */
 interface Built {
@@ -167,7 +160,7 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       assert.ok(!progress.vertexes.some((v) => v.name.includes('final stage ran')), 'the final stage was not built');
 
       // Without a target the last stage is built: it fails, and the error quotes what it printed.
-      const error = await rejection(buildImage(client, specFor('no-target', contextDir, { outputs: [{ type: 'local', dest: path.join(tmp.dir, 'out2') }] })));
+      const error = await failure(buildImage(client, specFor('no-target', contextDir, { outputs: [{ type: 'local', dest: path.join(tmp.dir, 'out2') }] })));
       assert.match(error.message, /^no-target: .*exit code: 3/);
       assert.ok(error.message.includes(`\n  final stage ran ${tag}`), `the step's output is quoted: ${error.message}`);
     },
@@ -230,7 +223,7 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       const foreignDir = path.join(tmp.dir, 'foreign');
       writeTree(foreignDir, { Dockerfile: `FROM scratch\nCOPY sh /bin/sh\nRUN echo never ${tag} > /never\n` });
       fs.writeFileSync(path.join(foreignDir, 'sh'), s390xElf(), { mode: 0o755 });
-      const error = await rejection(buildImage(client, specFor('s390x', foreignDir, { platforms: ['linux/s390x'], outputs: [{ type: 'local', dest: path.join(tmp.dir, 'never') }] })));
+      const error = await failure(buildImage(client, specFor('s390x', foreignDir, { platforms: ['linux/s390x'], outputs: [{ type: 'local', dest: path.join(tmp.dir, 'never') }] })));
       assert.ok(error instanceof BuildkitError);
       assert.match(error.message, /^s390x: .*exit code: 1 \(exec format error: the builder cannot run programs built for linux\/s390x without emulation/);
       assert.match(error.message, /\n {2}exec \/bin\/sh: exec format error$/, 'the step\'s own output is quoted');
@@ -257,7 +250,7 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         const result = await baseFor;
         assert.ok(result.warnings.some((w) => /InvalidBaseImagePlatform/.test(w.short) && w.short.includes('linux/s390x')), `a platform warning (${result.warnings.map((w) => w.short).join('; ')})`);
       } else {
-        assert.match((await rejection(baseFor)).message, /^base-s390x: .*registry-1\.docker\.io\/v2\/library\/nxbk-base\//);
+        assert.match((await failure(baseFor)).message, /^base-s390x: .*registry-1\.docker\.io\/v2\/library\/nxbk-base\//);
       }
     },
   },
@@ -313,14 +306,14 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         outputs: [{ type: 'local', dest: path.join(tmp.dir, `layout-out-${t}`) }],
       });
       if (!supported) {
-        assert.match((await rejection(buildImage(client, layoutSpec('v1')))).message, /^named-layout: named contexts \("lay"\) need Dockerfile frontend 1\.4/);
+        assert.match((await failure(buildImage(client, layoutSpec('v1')))).message, /^named-layout: named contexts \("lay"\) need Dockerfile frontend 1\.4/);
         return;
       }
-      const missingTag = await rejection(buildImage(client, layoutSpec('nope')));
+      const missingTag = await failure(buildImage(client, layoutSpec('nope')));
       assert.match(missingTag.message, /^named-layout: named context "lay": no image tagged "nope" in .*index\.json/);
       const layoutBuild = buildImage(client, layoutSpec('v1'));
       if (ctx.daemon.imageStore === 'classic') {
-        const error = await rejection(layoutBuild);
+        const error = await failure(layoutBuild);
         assert.match(error.message, /^named-layout: this builder cannot read oci-layout:\/\/ named contexts \(it said: unknown scheme oci-layout\)/);
       } else {
         await layoutBuild;
@@ -385,7 +378,7 @@ export const dockerfileOptionsScenarios: Scenario[] = [
 
       await using client = await connect(ctx.daemon, ctx.transport);
       if (ctx.daemon.imageStore === 'classic') {
-        const error = await rejection(buildImage(client, spec('refused', { cacheTo })));
+        const error = await failure(buildImage(client, spec('refused', { cacheTo })));
         assert.ok(error instanceof BuildkitError && error.code === 'failed-precondition', error.message);
         assert.match(error.message, /^registry-cache: this builder cannot export cache of type "registry" \(it said: unknown cache exporter: "registry"\): .*classic image store exports only "inline"/);
       }
@@ -479,7 +472,7 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       client.openSession = (...args) => (calls.push('openSession'), openSession(...args));
       client.solve = (...args) => (calls.push('solve'), solve(...args));
       const started = performance.now();
-      const error = await rejection(buildImage(client, {
+      const error = await failure(buildImage(client, {
         name: 'invalid-cache',
         // Neither read nor probed: the cache entries are checked first.
         contextDir: path.join(tmp.dir, 'does-not-exist'),

@@ -11,6 +11,7 @@ import {
 import type { E2eDaemon } from '../support/daemons';
 import { readTree, tempDir, writeTree } from '../support/files';
 import { makeTestPki, startTlsTerminator } from '../support/tls-terminator';
+import { rejection } from '../support/expect-failure';
 
 /** What a scenario runs against. */
 export interface ScenarioContext {
@@ -27,16 +28,6 @@ export interface Scenario {
 
 const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
 
-/** Time a promise that must reject; returns the error and the elapsed milliseconds. */
-async function rejection(p: Promise<unknown>): Promise<{ error: Error; ms: number }> {
-  const start = Date.now();
-  try {
-    await p;
-  } catch (error) {
-    return { error: error as Error, ms: Date.now() - start };
-  }
-  assert.fail('expected the operation to fail');
-}
 
 export const foundationScenarios: Scenario[] = [
   {

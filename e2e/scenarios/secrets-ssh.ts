@@ -16,6 +16,7 @@ import {
 import type { RunMount, RunOptions } from '../../plugin/buildkit/llb/state';
 import { readTree, tempDir } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
+import { rejection } from '../support/expect-failure';
 
 const base = 'docker.io/library/nxbk-base:latest';
 
@@ -24,16 +25,6 @@ const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.
 /** A value unique to this run, long enough to be registered for redaction. */
 const unique = (label: string) => `${label}-${randomBytes(6).toString('hex')}`;
 
-/** Time a promise that must reject; returns the error and the elapsed milliseconds. */
-async function rejection(p: Promise<unknown>): Promise<{ error: Error; ms: number }> {
-  const start = Date.now();
-  try {
-    await p;
-  } catch (error) {
-    return { error: error as Error, ms: Date.now() - start };
-  }
-  assert.fail('expected the operation to fail');
-}
 
 /**
  * Run `script` (busybox sh) on the base image with `mounts`, and export what

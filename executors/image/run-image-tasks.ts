@@ -98,7 +98,7 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
     onEvent: (e) => {
       if (e.type === 'start') startTimes.set(e.id, Date.now());
       else if (e.type === 'status') progress.get(e.id)?.update(e.status);
-      else {
+      else if (e.type === 'end') {
         void (async () => {
           const { n, task } = byTargetId.get(e.outcome.id)!;
           finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id)));
