@@ -75,6 +75,7 @@ for (const runtime of ['node', 'bun'] as const) {
         '!{projectRoot}/node_modules/**',
         { dependentTasksOutputFiles: '**/metadata.json' },
         { env: 'SOURCE_DATE_EPOCH' },
+        { runtime: 'node node_modules/nx-buildkit/dist/check-image.cjs dist/images/images/app-a/metadata.json' },
       ]);
       expect(a.outputs).toEqual(['{workspaceRoot}/dist/images/{projectRoot}/metadata.json', '{workspaceRoot}/dist/images/{projectRoot}/build-report.json']);
       expect(a.dependsOn).toEqual([{ projects: ['base'], target: 'image' }]);

@@ -14,6 +14,8 @@ const entries: { entry: string; out: string }[] = [
   // executors.json points here
   { entry: 'executors/image/impl.ts', out: 'dist/executors/image/impl.cjs' },
   { entry: 'executors/image/batch-impl.ts', out: 'dist/executors/image/batch-impl.cjs' },
+  // the runtime input of inferred image targets (plugin/nodes/image-target.ts)
+  { entry: 'plugin/cache/check-image-cli.ts', out: 'dist/check-image.cjs' },
 ];
 
 const repoRoot = path.resolve(import.meta.dir, '..');

@@ -7,6 +7,7 @@ import type { ImageExecutorOptions } from '../../plugin/config/executor-options'
 import { expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { runTargets, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { formatPlan, planRun } from '../../plugin/engine/run-plan';
+import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
 
 /** One Nx task of the batch, as the executor receives it. */
 export interface ImageTaskInput {
@@ -62,7 +63,7 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
   if (problems.length) {
     const message = `invalid options, nothing was built:\n${problems.join('\n')}`;
     ctx.write(message);
-    for (const t of tasks) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message };
+    for (const t of tasks) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
     return;
   }
   const all = tasks.map((t) => normalized.get(t.taskId)!);
@@ -70,7 +71,7 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
   if (all.some((n) => n.options.print)) {
     const text = formatPlan(planRun(all.map((n) => n.target)));
     ctx.write(text);
-    for (const t of tasks) yield { taskId: t.taskId, success: true, status: 'success', terminalOutput: text };
+    for (const t of tasks) yield { taskId: t.taskId, success: true, status: 'success', terminalOutput: text + '\n' };
     return;
   }
 
@@ -81,7 +82,7 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
   } catch (err) {
     const message = `cannot reach a builder: ${(err as Error).message}`;
     ctx.write(message);
-    for (const t of tasks) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message };
+    for (const t of tasks) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
     return;
   }
   await using _client = client;
@@ -135,7 +136,7 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
         // Set-up failed before any task ran (e.g. the shared session could not open).
         const message = `the run failed: ${(err as Error).message}`;
         ctx.write(message);
-        for (const t of tasks.slice(yielded)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message };
+        for (const t of tasks.slice(yielded)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
         return;
       }
       if (finished.length === 0) await new Promise((r) => setTimeout(r, 10));
@@ -161,7 +162,8 @@ async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTask
   const labels = options.ociLabels
     ? ociLabels({ git, project, projectName: t.project, tags: imageNames, now, created: 'commit', labels: options.labels })
     : options.labels;
-  return { imageNames, labels };
+  const epoch = sourceDateEpoch(options.buildArgs, process.env, git);
+  return { imageNames, labels, ...(epoch ? { sourceDateEpoch: epoch.value } : {}) };
 }
 
 async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: PlainProgress, startTime?: number): Promise<ImageTaskResult> {
@@ -169,17 +171,22 @@ async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: Imag
   if (outcome.status === 'succeeded' && outcome.result) {
     await writeMetadata(n, outcome.result);
     log.note(`built ${n.imageNames.join(', ')}${outcome.result.digest ? ` (${outcome.result.digest})` : ''}; metadata: ${n.metadataFile}`);
-    return { taskId: task.taskId, success: true, status: 'success', terminalOutput: log.lines.join('\n'), ...(startTime ? { startTime } : {}), endTime };
+    return { taskId: task.taskId, success: true, status: 'success', terminalOutput: terminalText(log), ...(startTime ? { startTime } : {}), endTime };
   }
   if (outcome.status === 'skipped') {
     log.note(`skipped: ${outcome.reason}`);
-    return { taskId: task.taskId, success: false, status: 'skipped', terminalOutput: log.lines.join('\n'), endTime };
+    return { taskId: task.taskId, success: false, status: 'skipped', terminalOutput: terminalText(log), endTime };
   }
   const error = 'error' in outcome ? outcome.error : undefined;
   log.note(`${outcome.status}: ${error instanceof Error ? error.message : String(error)}`);
   // A failed build leaves no metadata behind that could pass for a success.
   await fs.rm(n.metadataFile, { force: true });
-  return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: log.lines.join('\n'), ...(startTime ? { startTime } : {}), endTime };
+  return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: terminalText(log), ...(startTime ? { startTime } : {}), endTime };
+}
+
+/** A task's lines as Nx prints them after its header; the final newline keeps the next output off the last line. */
+function terminalText(log: PlainProgress): string {
+  return log.lines.length ? log.lines.join('\n') + '\n' : '';
 }
 
 /**
@@ -197,6 +204,8 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promi
     ...(result.configDigest ? { configDigest: result.configDigest } : {}),
     platforms: n.target.spec.platforms ?? [],
     pushed: n.options.push,
+    // How the cache check (plugin/cache/) reaches the registry the image was pushed to.
+    ...(n.options.push && n.options.insecureRegistry ? { insecureRegistry: true } : {}),
   };
   const report = { project: n.target.spec.name, steps: result.steps, cacheHit: result.steps.total > 0 && result.steps.cached === result.steps.total, warnings: result.warnings.map((w) => w.short), transfer: result.transfer };
   await writeJson(n.metadataFile, metadata);

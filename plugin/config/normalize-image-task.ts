@@ -37,7 +37,7 @@ export function normalizeImageTask(
   options: ImageExecutorOptions,
   info: ProjectInfo,
   dependsOn: readonly string[],
-  resolved: { imageNames: readonly string[]; labels: Readonly<Record<string, string>> },
+  resolved: { imageNames: readonly string[]; labels: Readonly<Record<string, string>>; sourceDateEpoch?: string },
 ): NormalizedImageTask {
   const ws = (p: string) => path.resolve(info.workspaceRoot, p);
   const contextDir = ws(options.context ?? info.projectRoot);
@@ -52,7 +52,7 @@ export function normalizeImageTask(
     contextDir,
     dockerfile,
     ...(options.target ? { target: options.target } : {}),
-    buildArgs: options.buildArgs,
+    buildArgs: resolved.sourceDateEpoch === undefined ? options.buildArgs : { ...options.buildArgs, SOURCE_DATE_EPOCH: resolved.sourceDateEpoch },
     labels: { ...resolved.labels },
     platforms: options.platforms,
     namedContexts: Object.fromEntries(Object.entries(options.namedContexts).map(([name, value]) => [name, namedContext(value, ws, `${id}: option "namedContexts.${name}"`)])),

@@ -79,13 +79,14 @@ describe('createNodes', () => {
         '!{projectRoot}/*.md/**',
         { dependentTasksOutputFiles: '**/metadata.json' },
         { env: 'SOURCE_DATE_EPOCH' },
+        { runtime: expect.stringMatching(/^node \S+\/dist\/check-image\.cjs dist\/images\/images\/app-a\/metadata\.json$/) },
       ],
       outputs: ['{workspaceRoot}/dist/images/{projectRoot}/metadata.json', '{workspaceRoot}/dist/images/{projectRoot}/build-report.json'],
       dependsOn: [{ projects: ['base'], target: 'image' }],
       metadata: { technologies: ['docker'], description: 'Build the image from Dockerfile with BuildKit' },
     });
     expect(p['images/base']!.targets.image!.dependsOn).toBeUndefined();
-    expect(p['images/base']!.targets.image!.inputs).toEqual(['{projectRoot}/**/*', '{projectRoot}/Dockerfile', { env: 'SOURCE_DATE_EPOCH' }]);
+    expect(p['images/base']!.targets.image!.inputs).toEqual(['{projectRoot}/**/*', '{projectRoot}/Dockerfile', { env: 'SOURCE_DATE_EPOCH' }, { runtime: expect.any(String) }]);
     expect(p['images/app-b']!.targets.image!.dependsOn).toEqual([{ projects: ['base'], target: 'image' }]);
     expect(p['images/app-c']!.targets.image!.dependsOn).toEqual([{ projects: ['app-b', 'web'], target: 'image' }]);
     expect(p['web']!.targets.image!.dependsOn).toEqual([{ projects: ['base'], target: 'image' }]);
@@ -155,6 +156,19 @@ describe('createNodes', () => {
     const err = (await infer(root, { dockerfilePatterns: ['**/Dockerfile', '**/*.Dockerfile'] }).catch((e: unknown) => e)) as { errors: [string, Error][] };
     expect(err.errors.map(([file]) => file)).toEqual(['app/Dockerfile']);
     expect(err.errors[0]![1].message).toContain('nx-buildkit: app/Dockerfile, app/dev.Dockerfile all match dockerfilePatterns in one project (app)');
+  });
+
+  test('the registry check reads the metadata file and Docker config the executor will use, through the installed package', async () => {
+    const root = workspace({
+      'node_modules/nx-buildkit/dist/check-image.cjs': '',
+      'app/Dockerfile': 'FROM a\n',
+      'app/project.json': JSON.stringify({ name: 'app', targets: { image: { options: { metadataFile: 'out/app meta.json' } } } }),
+      'web/Dockerfile': 'FROM a\n',
+    });
+    const p = await projects(root, { options: { dockerConfig: '.docker' } });
+    const runtime = (project: string) => (p[project]!.targets.image!.inputs as Array<{ runtime?: string }>).find((i) => i.runtime)?.runtime;
+    expect(runtime('app')).toBe('node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker "out/app meta.json"');
+    expect(runtime('web')).toBe('node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker dist/images/web/metadata.json');
   });
 
   test('invalid options fail before any file is read', async () => {

@@ -4,6 +4,7 @@ import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type C
 import { minimatch } from 'minimatch';
 import { parsePluginOptions, type NormalizedPluginOptions, type NxBuildkitPluginOptions } from '../config/plugin-options';
 import { dependencyProjects, findImageDependencies, ImageIndex, type ImageProject } from './image-projects';
+import { checkImageCommand } from './check-image-command';
 import { inferImageTarget } from './image-target';
 import { readProjectOnDisk, type ProjectOnDisk } from './project-on-disk';
 
@@ -74,11 +75,23 @@ function inferProject(
             dependsOnProjects: dependencyProjects(deps),
             targetName: options.targetName,
             defaults: options.options,
+            registryCheck: registryCheck(context.workspaceRoot, root, { ...options.options, ...project.targetOptions }),
           }),
         },
       },
     },
   };
+}
+
+/**
+ * The runtime input checking the project's pushed image: the metadata file
+ * and Docker config the executor will use, as far as inference sees them
+ * (project files and plugin options; a `metadataFile` set elsewhere leaves the
+ * check reading a file that does not exist, i.e. checking nothing).
+ */
+function registryCheck(workspaceRoot: string, root: string, options: Record<string, unknown>): string {
+  const metadataFile = typeof options['metadataFile'] === 'string' ? options['metadataFile'] : path.posix.join('dist/images', root, 'metadata.json');
+  return checkImageCommand(workspaceRoot, metadataFile, typeof options['dockerConfig'] === 'string' ? options['dockerConfig'] : undefined);
 }
 
 /** The project's image options as the executor will see them: project settings over plugin defaults. */

@@ -27,6 +27,8 @@ export interface ImageTargetInput {
   targetName: string;
   /** Plugin-level executor option defaults. */
   defaults: Record<string, unknown>;
+  /** Command whose output tells whether the pushed image the metadata file names is still in its registry (see check-image-command.ts). */
+  registryCheck: string;
 }
 
 /**
@@ -36,9 +38,12 @@ export interface ImageTargetInput {
  * Its cache key covers what decides the image: the context's files (less what
  * the ignore file keeps out of it, where that translates to Nx globs), the
  * Dockerfile, the options (build args included), `SOURCE_DATE_EPOCH`, and the
- * metadata files of the images it builds on. That last input is what makes a
+ * metadata files of the images it builds on. That input is what makes a
  * change of a base image rebuild its dependants instead of replaying them
- * from the cache.
+ * from the cache. Last, a runtime input asks the registry whether a pushed
+ * image the target's metadata file names still exists: when it was deleted,
+ * the hash changes and the image is built and pushed again instead of being
+ * replayed as a metadata file pointing at nothing.
  */
 export function inferImageTarget(input: ImageTargetInput): TargetConfiguration {
   const rel = (file: string) => path.posix.relative(input.root === '.' ? '' : input.root, file);
@@ -56,6 +61,7 @@ export function inferImageTarget(input: ImageTargetInput): TargetConfiguration {
       ...negations,
       ...(deps.length > 0 ? [{ dependentTasksOutputFiles: '**/metadata.json' }] : []),
       { env: 'SOURCE_DATE_EPOCH' },
+      { runtime: input.registryCheck },
     ],
     outputs: [metadataOutput, buildReportOutput],
     ...(deps.length > 0 ? { dependsOn: [{ projects: deps, target: input.targetName }] } : {}),
