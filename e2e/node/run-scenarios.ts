@@ -13,9 +13,10 @@ import { filesyncScenarios } from '../scenarios/filesync';
 import { contentStoreScenarios } from '../scenarios/content-store';
 import { sharedSessionScenarios } from '../scenarios/shared-sessions';
 import { dockerfileOptionsScenarios } from '../scenarios/dockerfile-options';
+import { faultScenarios } from '../scenarios/faults';
 import { e2eEnvironment, sessionTransports } from '../support/daemons';
 
-const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios, contentStoreScenarios, sharedSessionScenarios, dockerfileOptionsScenarios];
+const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios, contentStoreScenarios, sharedSessionScenarios, dockerfileOptionsScenarios, faultScenarios];
 const env = e2eEnvironment();
 let passed = 0;
 let failed = 0;

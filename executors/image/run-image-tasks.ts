@@ -99,6 +99,12 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
     onEvent: (e) => {
       if (e.type === 'start') startTimes.set(e.id, Date.now());
       else if (e.type === 'status') progress.get(e.id)?.update(e.status);
+      else if (e.type === 'retry') {
+        const line = `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt}): ${e.reason}`;
+        const target = progress.get(e.id);
+        if (target) target.note(line);
+        else ctx.write(`nx-buildkit: ${line}`);
+      }
       else if (e.type === 'end') {
         void (async () => {
           const { n, task } = byTargetId.get(e.outcome.id)!;

@@ -1,6 +1,6 @@
 import { ControlClient } from './control/control-client';
 import type { SolveRequestInit, SolveResponse, SolveStatus, WorkerInfo } from './control/types';
-import { BuildkitError } from './errors';
+import { BuildkitError, GrpcStatus } from './errors';
 import { randomId } from './random-id';
 import { dockerSessionDialer } from './session/docker-session-dialer';
 import { Session, type SessionDialer, type SessionOptions } from './session/session';
@@ -39,6 +39,10 @@ export interface SolveOptions {
 const sessionMemoryMs = 60_000;
 /** How long a failed solve waits for its session's end to become visible locally. */
 const sessionSettleMs = 250;
+/** How long a failed solve waits to learn whether the daemon still answers. */
+const reachableCheckMs = 2_000;
+/** Pause before asking again for the progress of a job the daemon did not know yet. */
+const statusRetryMs = 100;
 /** How long to wait for the Status stream to finish after the solve returned. */
 const statusDrainMs = 5_000;
 /** The same after the solve failed. */
@@ -54,6 +58,8 @@ export class BuildkitClient implements AsyncDisposable {
 
   /** Sessions opened through this client, by ID, so failures can be explained. */
   private readonly sessions = new Map<string, Session>();
+  /** Sessions opened through this client whose connection has not ended yet. */
+  private readonly live = new Set<Session>();
 
   private constructor(
     private readonly channel: GrpcChannel,
@@ -99,6 +105,11 @@ export class BuildkitClient implements AsyncDisposable {
     return this.control.listWorkers(options);
   }
 
+  /** How many sessions opened through this client are still open (leak checks, diagnostics). */
+  get openSessionCount(): number {
+    return this.live.size;
+  }
+
   /** The dialer sessions of this client use. */
   sessionDialer(): SessionDialer {
     if (this.sessionTransport === 'docker' && this.address.kind === 'docker') return dockerSessionDialer(this.address.endpoint);
@@ -110,7 +121,11 @@ export class BuildkitClient implements AsyncDisposable {
     const session = new Session(options);
     await session.open(this.sessionDialer(), { signal: options.signal });
     this.sessions.set(session.id, session);
-    void session.done.then(() => setTimeout(() => this.sessions.delete(session.id), sessionMemoryMs).unref?.());
+    this.live.add(session);
+    void session.done.then(() => {
+      this.live.delete(session);
+      setTimeout(() => this.sessions.delete(session.id), sessionMemoryMs).unref?.();
+    });
     return session;
   }
 
@@ -122,16 +137,25 @@ export class BuildkitClient implements AsyncDisposable {
   async solve(request: Omit<SolveRequestInit, 'ref'> & { ref?: string }, options: SolveOptions = {}): Promise<SolveResponse> {
     const ref = request.ref ?? randomId();
     const statusAbort = new AbortController();
+    let settled = false;
     const status = (async () => {
-      try {
-        for await (const update of this.control.status(ref, { signal: statusAbort.signal })) options.onStatus?.(update);
-      } catch {
-        // Progress is best effort; the solve's own result decides success.
+      for (;;) {
+        try {
+          for await (const update of this.control.status(ref, { signal: statusAbort.signal })) options.onStatus?.(update);
+          return;
+        } catch (err) {
+          // The daemon waits only ~6 s (3 s on 0.8) for the job to appear,
+          // then says "no such job"; a loaded daemon can take longer to
+          // register a solve. Ask again while the solve runs, or its progress
+          // is lost. Otherwise progress is best effort: the solve's own result decides.
+          if (settled || statusAbort.signal.aborted || !isNoSuchJob(err)) return;
+          await new Promise((r) => setTimeout(r, statusRetryMs));
+        }
       }
     })();
     let failed = false;
     try {
-      return await this.control.solve({ ...request, ref }, { signal: options.signal });
+      return await this.control.solve({ ...request, ref }, { signal: options.signal }).finally(() => (settled = true));
     } catch (err) {
       failed = true;
       throw options.signal?.aborted ? BuildkitError.from(err) : await this.explainSolveFailure(err, request.session);
@@ -152,6 +176,16 @@ export class BuildkitClient implements AsyncDisposable {
    */
   private async explainSolveFailure(err: unknown, sessionId: string): Promise<BuildkitError> {
     const error = BuildkitError.from(err);
+    // The connection itself went (daemon died or restarted, socket closed):
+    // the session ended with it, but the connection is the news, and where it
+    // went. The daemon also relays a lost session as UNAVAILABLE ("transport
+    // is closing"), so ask the daemon whether it still answers.
+    if (error.grpcCode === GrpcStatus.UNAVAILABLE && !(await this.answers())) {
+      // grpc-js says "No connection established" when it could not even connect (again).
+      const what = /No connection established/.test(error.message) ? 'cannot reach the builder at' : 'lost the connection to the builder at';
+      const said = error.message.replace(/\.?\s*Resolution note:\s*$/, '');
+      return new BuildkitError('unavailable', `${what} ${this.address.display} (${said})`, { cause: error, grpcCode: error.grpcCode });
+    }
     const session = this.sessions.get(sessionId);
     // The daemon may report the failure a moment before our side sees the connection end.
     if (session?.isOpen) await Promise.race([session.done, new Promise((r) => setTimeout(r, sessionSettleMs))]);
@@ -164,6 +198,16 @@ export class BuildkitClient implements AsyncDisposable {
     return error;
   }
 
+  /** Whether the daemon answers a cheap call right now. */
+  private async answers(): Promise<boolean> {
+    try {
+      await this.control.listWorkers({ timeoutMs: reachableCheckMs });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Close the connection (sessions opened on it should be closed first). */
   async close(): Promise<void> {
     await this.channel.close();
@@ -172,4 +216,10 @@ export class BuildkitClient implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Status gave up waiting for the job to appear (NOT_FOUND on newer daemons, UNKNOWN on 0.8: go by the words). */
+function isNoSuchJob(err: unknown): boolean {
+  const e = BuildkitError.from(err);
+  return /no such job|job not found|unknown job/i.test(e.message);
 }

@@ -41,7 +41,7 @@ async function runProbes(client: BuildkitClient, signal?: AbortSignal): Promise<
     await fs.writeFile(path.join(dir, 'probe.txt'), 'probe\n');
     await using shared = await client.openSession({ attachables: [new FileSyncProvider({ context: { dir }, 'probe-dockerfile': { dir }, 'probe-context': { dir } })], signal });
     await using own = await client.openSession({ attachables: [new FileSyncProvider({})], signal });
-    if (await succeeds(client.solve({
+    if (await succeeds(signal, () => client.solve({
       session: own.id,
       frontend: 'dockerfile.v0',
       frontendAttrs: {
@@ -51,20 +51,29 @@ async function runProbes(client: BuildkitClient, signal?: AbortSignal): Promise<
       },
     }, { signal }))) return 'local-sessionid';
     const local = marshal(State.scratch().copy(State.local('probe-context', { sessionId: shared.id }), '/probe.txt', '/probe.txt'));
-    if (await succeeds(client.solve({ session: own.id, definition: local }, { signal }))) return 'frontend-inputs';
+    if (await succeeds(signal, () => client.solve({ session: own.id, definition: local }, { signal }))) return 'frontend-inputs';
     return 'prefetch';
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-async function succeeds(solve: Promise<unknown>): Promise<boolean> {
-  try {
-    await solve;
-    return true;
-  } catch (err) {
-    // Only "the other session was not used" means unsupported; anything else is a real problem.
-    if (err instanceof BuildkitError && /no local sources enabled|no access allowed to dir|not found|no such file|failed to read dockerfile/i.test(err.message)) return false;
-    throw err;
+/** Tries of one probe solve that the daemon cancelled on its own. */
+const probeTries = 3;
+
+async function succeeds(signal: AbortSignal | undefined, solve: () => Promise<unknown>): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await solve();
+      return true;
+    } catch (err) {
+      // Only "the other session was not used" means unsupported; anything else is a real problem.
+      // An unreachable daemon must never be taken for an answer (it would be remembered).
+      if (err instanceof BuildkitError && err.code !== 'unavailable' && /no local sources enabled|no access allowed to dir|not found|no such file|failed to read dockerfile/i.test(err.message)) return false;
+      // Seen once on BuildKit 0.8 under load: the failing probe answered
+      // "context canceled" instead of its reason, which says nothing either way.
+      if (err instanceof BuildkitError && err.code === 'cancelled' && !signal?.aborted && attempt < probeTries) continue;
+      throw err;
+    }
   }
 }

@@ -4,7 +4,8 @@ import { probeBinding, type BindingMechanism } from './binding-probe';
 import type { ImageTarget } from './image-target';
 import { planRun, type RunPlan } from './run-plan';
 import { schedule, type FailureMode, type TaskOutcome } from './scheduler';
-import { SharedSessions, type SharedSessionReport } from './shared-sessions';
+import { defaultRetryPolicy, withRetries, type RetryPolicy } from './retry';
+import { SharedSessions, type SharedLease, type SharedSessionReport } from './shared-sessions';
 
 /** How a multi-target run behaves. */
 export interface RunOptions {
@@ -16,6 +17,11 @@ export interface RunOptions {
   binding?: BindingMechanism;
   /** Stable, printable-ASCII key for the shared session, e.g. derived from the workspace; lets a long-lived daemon send only changes. */
   sharedKey?: string;
+  /**
+   * Retries of builds that failed for reasons outside the build (see
+   * retry.ts); default {@link defaultRetryPolicy}, `false` = never retry.
+   */
+  retries?: Partial<RetryPolicy> | false;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -23,10 +29,19 @@ export interface RunOptions {
 export type RunEvent =
   | { type: 'start'; id: string }
   | { type: 'status'; id: string; status: SolveStatus }
+  /**
+   * An attempt failed transiently; attempt number `attempt` starts after
+   * `delayMs`. `id` is the target's, or {@link setUpId} for the run's own
+   * first contact with the daemon (the binding probe).
+   */
+  | { type: 'retry'; id: string; attempt: number; delayMs: number; reason: string }
   | { type: 'end'; outcome: TargetOutcome };
 
-/** A target's end, with its build result when it succeeded. */
-export type TargetOutcome = TaskOutcome & { result?: BuildResult };
+/** The `id` of retry events about the run's set-up rather than a target. */
+export const setUpId = '*';
+
+/** A target's end, with its build result when it succeeded and how many attempts it took. */
+export type TargetOutcome = TaskOutcome & { result?: BuildResult; attempts?: number };
 
 /** What a run did. */
 export interface RunReport {
@@ -34,6 +49,12 @@ export interface RunReport {
   plan: RunPlan;
   outcomes: TargetOutcome[];
   sharedSessions: SharedSessionReport[];
+  /**
+   * Sessions of the client still open once the run had closed its own: 0
+   * unless something else uses the client at the same time. Anything else
+   * is a leaked session.
+   */
+  openSessionsAfter: number;
 }
 
 /**
@@ -41,31 +62,45 @@ export interface RunReport {
  * bound to a shared session, open the shared session(s), then schedule the
  * solves (dependency order, concurrency limit, fail-fast or keep-going),
  * each with an isolated session of its own for secrets, SSH, auth and
- * outputs. Every session is closed when no longer needed, and all of them
- * when the run is aborted or set-up fails.
+ * outputs, retrying builds that failed for transient reasons. Every session
+ * is closed when no longer needed, and all of them when the run is aborted
+ * or set-up fails.
  */
 export async function runTargets(client: BuildkitClient, targets: readonly ImageTarget[], options: RunOptions): Promise<RunReport> {
   const plan = planRun(targets);
-  const byId = new Map(targets.map((t) => [t.id, t]));
   const needsSharing = targets.some((t) => t.contextPolicy === 'shared');
-  const mechanism = needsSharing ? (options.binding ?? (await probeBinding(client, options.signal))) : 'none';
+  const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(client, retryPolicy(options), options))) : 'none';
+  const report = await runWithSharedSessions(client, targets, plan, mechanism, options);
+  return { ...report, openSessionsAfter: client.openSessionCount };
+}
+
+async function runWithSharedSessions(
+  client: BuildkitClient,
+  targets: readonly ImageTarget[],
+  plan: RunPlan,
+  mechanism: BindingMechanism | 'none',
+  options: RunOptions,
+): Promise<Omit<RunReport, 'openSessionsAfter'>> {
+  const byId = new Map(targets.map((t) => [t.id, t]));
+  const policy = retryPolicy(options);
   await using shared = await SharedSessions.open(client, plan, targets, mechanism === 'none' ? 'frontend-inputs' : mechanism, {
     sharedKey: options.sharedKey ?? 'nx-buildkit',
     signal: options.signal,
   });
-  if (mechanism === 'prefetch') await shared.prefetch(client, options.signal);
-
   const results = new Map<string, BuildResult>();
+  const attempts = new Map<string, number>();
   const outcomes = await schedule(
     plan.targets.map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
     async (id, signal) => {
       try {
         const target = byId.get(id)!;
-        const result = await buildImage(client, isolated(target), {
-          contextSource: shared.sourceFor(id),
-          signal,
-          onStatus: (status) => options.onEvent?.({ type: 'status', id, status }),
-        });
+        const result = await withRetries(
+          (n) => {
+            attempts.set(id, n);
+            return buildOnce(client, shared, target, signal, options);
+          },
+          { policy, signal, onRetry: (r) => options.onEvent?.({ type: 'retry', id, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }) },
+        );
         results.set(id, result);
       } finally {
         await shared.release(id);
@@ -76,15 +111,67 @@ export async function runTargets(client: BuildkitClient, targets: readonly Image
       mode: options.mode,
       signal: options.signal,
       onStart: (id) => options.onEvent?.({ type: 'start', id }),
-      onOutcome: (o) => options.onEvent?.({ type: 'end', outcome: withResult(o, results) }),
+      onOutcome: (o) => options.onEvent?.({ type: 'end', outcome: withResult(o, results, attempts) }),
     },
   );
-  return { mechanism, plan, outcomes: outcomes.map((o) => withResult(o, results)), sharedSessions: shared.report() };
+  await shared.close();
+  return { mechanism, plan, outcomes: outcomes.map((o) => withResult(o, results, attempts)), sharedSessions: shared.report() };
 }
 
-function withResult(outcome: TaskOutcome, results: ReadonlyMap<string, BuildResult>): TargetOutcome {
+function retryPolicy(options: RunOptions): RetryPolicy {
+  return options.retries === false ? { ...defaultRetryPolicy, attempts: 0 } : { ...defaultRetryPolicy, ...options.retries };
+}
+
+/** The binding probe is the run's first contact with the daemon: a daemon that is restarting just then is waited for. */
+function probeWithRetries(client: BuildkitClient, policy: RetryPolicy, options: RunOptions): Promise<BindingMechanism> {
+  return withRetries(() => probeBinding(client, options.signal), {
+    policy,
+    signal: options.signal,
+    onRetry: (r) => options.onEvent?.({ type: 'retry', id: setUpId, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }),
+  });
+}
+
+/** One attempt at one target: its shared context (reopened if it was lost), its own session, the solve. */
+async function buildOnce(client: BuildkitClient, shared: SharedSessions, target: ImageTarget, signal: AbortSignal, options: RunOptions): Promise<BuildResult> {
+  let lease: SharedLease | undefined;
+  try {
+    lease = await shared.acquire(target.id, signal);
+    return await buildImage(client, isolated(target), {
+      contextSource: lease.source,
+      signal,
+      onStatus: (status) => options.onEvent?.({ type: 'status', id: target.id, status }),
+    });
+  } catch (err) {
+    const error = BuildkitError.from(err).forTarget(target.spec.name);
+    if (signal.aborted || !lease?.lost()) throw error;
+    // A lost connection to the daemon is reported as such (naming the
+    // builder); short of that, the shared session vanishing under the build
+    // is what went wrong, whatever the daemon made of it (it may relay the
+    // loss as UNAVAILABLE "transport is closing").
+    if (error.code === 'unavailable' && !(await answers(client))) throw error;
+    const said = error.message.startsWith(`${target.spec.name}: `) ? error.message.slice(target.spec.name.length + 2) : error.message;
+    throw new BuildkitError('session-closed', `the run's shared session serving the build context closed before the build finished (daemon said: ${said})`, {
+      cause: error,
+      target: target.spec.name,
+      grpcCode: error.grpcCode,
+    });
+  }
+}
+
+/** Whether the daemon answers a cheap call right now. */
+async function answers(client: BuildkitClient): Promise<boolean> {
+  try {
+    await client.listWorkers({ signal: AbortSignal.timeout(2_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function withResult(outcome: TaskOutcome, results: ReadonlyMap<string, BuildResult>, attempts: ReadonlyMap<string, number>): TargetOutcome {
   const result = results.get(outcome.id);
-  return result ? { ...outcome, result } : outcome;
+  const n = attempts.get(outcome.id);
+  return { ...outcome, ...(result ? { result } : {}), ...(n ? { attempts: n } : {}) };
 }
 
 /**

@@ -29,6 +29,12 @@ export async function openGrpcChannel(address: BuilderAddress): Promise<GrpcChan
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
     'grpc.enable_retries': 0,
+    // After a lost connection grpc-js fails every call at once until its next
+    // reconnect attempt, with back-off growing to 120 s by default: a daemon
+    // that restarted would stay unreachable for minutes. The daemon is local
+    // or near; retrying the connection within 2 s costs nothing.
+    'grpc.initial_reconnect_backoff_ms': 250,
+    'grpc.max_reconnect_backoff_ms': 2_000,
   };
   let proxy: DockerGrpcProxy | undefined;
   let target: string;
