@@ -55,10 +55,11 @@ export class FileSendProvider implements Attachable {
       if (key.startsWith('exporter-md-')) metadata[key.slice('exporter-md-'.length)] = String(value);
     }
     try {
-      const bytes = target.kind === 'directory'
-        ? (await receiveTree(new PacketStream(call), target.dir)).bytes
-        : await receiveFile(call, target.path);
-      this.received.push({ exporterIndex: index, bytes, metadata });
+      if (target.kind === 'directory') {
+        await receiveTree(new PacketStream(call), target.dir, (totals) => this.received.push({ exporterIndex: index, bytes: totals.bytes, metadata }));
+      } else {
+        await receiveFile(call, target.path, (bytes) => this.received.push({ exporterIndex: index, bytes, metadata }));
+      }
     } catch (err) {
       const error = BuildkitError.from(err, `receiving output of exporter ${index}`);
       this.failures.push(error);
@@ -68,7 +69,7 @@ export class FileSendProvider implements Attachable {
 }
 
 /** Append every BytesMessage to `file` until the daemon half-closes, then end the call OK. */
-async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: string): Promise<number> {
+async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: string, onComplete: (bytes: number) => void): Promise<void> {
   const out = fs.createWriteStream(file, { mode: 0o644 });
   let bytes = 0;
   try {
@@ -91,6 +92,7 @@ async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: 
   } finally {
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
+  // Report before ending the call: the daemon's solve can finish right after.
+  onComplete(bytes);
   call.end();
-  return bytes;
 }

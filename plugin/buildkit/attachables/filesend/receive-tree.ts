@@ -27,7 +27,7 @@ interface OpenFile {
  * received earlier in the same stream, so a symlink can never redirect a
  * later write outside `root`.
  */
-export async function receiveTree(stream: PacketStream, root: string): Promise<ReceiveTotals> {
+export async function receiveTree(stream: PacketStream, root: string, onComplete?: (totals: ReceiveTotals) => void): Promise<ReceiveTotals> {
   await fs.mkdir(root, { recursive: true });
   const totals: ReceiveTotals = { entries: 0, files: 0, bytes: 0 };
   const dirs = new Set<string>(['']);
@@ -44,6 +44,9 @@ export async function receiveTree(stream: PacketStream, root: string): Promise<R
       // Directory times last: creating children changes them.
       for (const [rel, ns] of dirTimes.reverse()) await setTime(path.join(root, rel), ns);
       finSent = true;
+      // Report before our FIN: the daemon may end the solve as soon as the
+      // handshake completes, and the caller's view must already be complete.
+      onComplete?.(totals);
       await stream.write({ type: 'FIN' });
     }
   };
