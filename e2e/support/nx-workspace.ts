@@ -69,6 +69,11 @@ export function createNxWorkspace(spec: TreeSpec, pluginOptions: Record<string, 
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_'))),
     NX_DAEMON: 'false',
     NX_NO_CLOUD: 'true',
+    // The tests read Nx's task output: keep it free of colour codes and the
+    // same in CI as on a workstation.
+    CI: 'false',
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
     NX_TUI: 'false',
     GIT_AUTHOR_NAME: 'e2e',
     GIT_AUTHOR_EMAIL: 'e2e@example.invalid',
@@ -84,7 +89,9 @@ export function createNxWorkspace(spec: TreeSpec, pluginOptions: Record<string, 
   const nx = (runtime: NxRuntime, args: readonly string[]): NxRun => {
     const [cmd, pre] = runtime === 'bun' ? [process.versions.bun ? process.execPath : 'bun', ['--bun']] : ['node', []];
     const r = spawnSync(cmd, [...pre, nxCli, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    // Colour codes can still slip through (chalk honours other variables); strip them.
+    const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+    return { status: r.status, stdout: plain(r.stdout ?? ''), stderr: plain(r.stderr ?? '') };
   };
   return {
     dir,
