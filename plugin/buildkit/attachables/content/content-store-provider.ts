@@ -173,11 +173,16 @@ export class ContentStoreProvider implements Attachable {
         }
         await send(call, response);
       }
+      // Release the lock before the status goes out: a client that saw this call end may open the next writer at once.
+      const open = writer;
+      writer = undefined;
+      await open?.close();
       call.end();
     } catch (err) {
+      const open = writer;
+      writer = undefined;
+      await open?.close().catch(() => undefined);
       fail(call, err);
-    } finally {
-      await writer?.close().catch(() => undefined);
     }
   }
 }
