@@ -5,7 +5,7 @@
  * same code runs under `bun test` and under Node.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -276,6 +276,39 @@ export const filesyncScenarios: Scenario[] = [
       });
       assert.equal(result.error, undefined, result.error?.message);
       assert.deepEqual(Object.keys(under(result.exported!, 'all')).sort(), ['all', 'all/.dockerignore', 'all/app.txt']);
+    },
+  },
+  {
+    name: 'multi-MiB random files and hundreds of small ones arrive byte for byte',
+    perDaemon: true,
+    async run(ctx) {
+      // Large enough for the daemon's flow-control estimator to raise its window while the content streams.
+      const big = randomBytes(12 * 1024 * 1024 + 4321);
+      const other = randomBytes(3 * 1024 * 1024);
+      const context: TreeSpec = {};
+      for (let i = 0; i < 300; i++) context[`small/${String(i).padStart(3, '0')}.txt`] = `${i}\n`;
+      const result = await dockerfileBuild(ctx, {
+        context,
+        prepare: ({ context: dir }) => {
+          fs.writeFileSync(path.join(dir, 'big.bin'), big);
+          fs.writeFileSync(path.join(dir, 'other.bin'), other);
+        },
+        dockerfile: {
+          Dockerfile: [
+            'FROM nxbk-base AS build',
+            'COPY . /ctx/',
+            'RUN mkdir /out && cd /ctx && sha256sum big.bin other.bin > /out/sums && ls small | wc -l > /out/small',
+            'FROM scratch',
+            'COPY --from=build /out /out',
+            '',
+          ].join('\n'),
+        },
+      });
+      assert.equal(result.error, undefined, result.error?.message);
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      assert.equal(result.exported?.['out/sums'], `file 644 ${sha(big)}  big.bin\n${sha(other)}  other.bin\n`);
+      assert.equal(result.exported?.['out/small']?.replace(/\s+/g, ' ').trim(), 'file 644 300');
+      assert.ok(result.sync.counters.bytesSent >= big.length + other.length, `sent ${result.sync.counters.bytesSent} bytes`);
     },
   },
 ];

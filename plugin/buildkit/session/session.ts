@@ -5,6 +5,7 @@ import type { Attachable, SessionServiceRegistry } from './attachable';
 import { healthAttachable } from './health';
 import type { SessionHeaders } from './session-headers';
 import { newSessionId } from './session-id';
+import { fixStreamWindows } from './stream-window-fix';
 
 /**
  * Opens the byte stream a session runs on: a `Control/Session` tunnel or a
@@ -30,6 +31,12 @@ type SessionState = 'new' | 'opening' | 'open' | 'closed';
 /** How long close() waits for the daemon to end the tunnel after our half-close. */
 const closeGraceMs = 2_000;
 const maxMessageBytes = 16 * 1024 * 1024;
+/**
+ * Bun's HTTP/2 mishandles window raises the daemon makes while a transfer
+ * runs (see stream-window-fix.ts). Node's applies them as RFC 9113 says; the
+ * fix would be exact there too, but costs CPU for nothing.
+ */
+const windowFixNeeded = typeof process.versions.bun === 'string';
 
 /**
  * A BuildKit session with its own lifecycle, independent of any solve: it is
@@ -124,6 +131,7 @@ export class Session implements AsyncDisposable {
       connection.destroy();
       throw new BuildkitError('cancelled', 'session was closed while opening');
     }
+    if (windowFixNeeded) connection = fixStreamWindows(connection);
     this.connection = connection;
     connection.once('close', () => void this.shutdown());
     connection.on('error', () => connection.destroy());

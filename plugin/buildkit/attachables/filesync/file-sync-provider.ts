@@ -6,7 +6,7 @@ import { admits, allFilters } from './all-filters';
 import { PacketStream } from './packet-stream';
 import { checkPatterns, createPathFilter, type PathFilterOptions } from './patterns/path-filter';
 import { sendTree } from './send-tree';
-import { walkTree, type TreeFilter } from './walk-tree';
+import { walkTreeBatches, type TreeFilter } from './walk-tree';
 
 /** A directory a session serves under a local name. */
 export interface SyncedDir {
@@ -100,7 +100,7 @@ export class FileSyncProvider implements Attachable {
     }
     const stream = new PacketStream(call);
     try {
-      const totals = await sendTree(stream, walkTree(synced.dir, filter, abort.signal), abort.signal);
+      const totals = await sendTree(stream, walkTreeBatches(synced.dir, filter, abort.signal), abort.signal);
       this.counters.filesSent += totals.filesSent;
       this.counters.bytesSent += totals.bytesSent;
     } catch (err) {

@@ -118,3 +118,29 @@ describe('walkTree with fsutil filtering', () => {
     expect(admits(client!, 'src/lib', true)).toBe(true);
   });
 });
+
+describe('walkTree over trees larger than one batch', () => {
+  /** The order fsutil sends, computed independently: recursive, names sorted by UTF-8 bytes. */
+  function reference(root: string, rel = ''): string[] {
+    const names = fs.readdirSync(path.join(root, rel)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    return names.flatMap((n) => {
+      const p = rel ? `${rel}/${n}` : n;
+      return fs.lstatSync(path.join(root, p)).isDirectory() ? [`${p}/`, ...reference(root, p)] : [p];
+    });
+  }
+  const spec: Spec = {};
+  for (let i = 0; i < 1500; i++) spec[`d${i % 7}/sub${i % 13}/f-${i}${i % 11 === 0 ? '-😀' : ''}.txt`] = '';
+  spec['zz/deep/a/b/c/keep.md'] = '';
+  test('every entry once, in fsutil order, across batch boundaries', async () => {
+    const root = tree('many', spec);
+    const got = await listing(root);
+    expect(got.length).toBe(reference(root).length);
+    expect(got).toEqual(reference(root));
+  });
+  test('held-back parents are sent just before their first included descendant, also after many skipped entries', async () => {
+    const root = tree('many-filtered', spec);
+    expect(await filtered(root, { includePatterns: ['**/*.md', 'd3/sub4/f-1018.txt'] })).toEqual([
+      'd3/', 'd3/sub4/', 'd3/sub4/f-1018.txt', 'zz/', 'zz/deep/', 'zz/deep/a/', 'zz/deep/a/b/', 'zz/deep/a/b/c/', 'zz/deep/a/b/c/keep.md',
+    ]);
+  });
+});
