@@ -30,7 +30,7 @@ lock_state
 mkdir -p "$NXBK_HOME" "$PKGS" "$RUN" "$LOGS"
 
 # ---- 1. system packages from bookworm ---------------------------------------
-APT_PKGS=(docker.io containerd runc docker-registry apache2-utils openssh-client
+APT_PKGS=(docker.io containerd runc docker-registry apache2-utils openssh-client tmux
           busybox-static curl iproute2 jq tini ca-certificates)
 step "apt packages (bookworm)"
 missing=()

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ export interface NxWorkspace {
   nx(runtime: NxRuntime, args: readonly string[]): NxRun;
   /** Like {@link nx}, but throws with the output when Nx fails; returns stdout parsed as JSON. */
   nxJson<T>(runtime: NxRuntime, args: readonly string[]): T;
+  /** Start the Nx CLI without waiting (output piped), e.g. to signal it mid-run; `options` are passed to spawn. */
+  spawnNx(runtime: NxRuntime, args: readonly string[], options?: SpawnOptions): ChildProcess;
   git(...args: string[]): string;
   write(spec: TreeSpec): void;
   [Symbol.dispose](): void;
@@ -86,9 +88,10 @@ export function createNxWorkspace(spec: TreeSpec, pluginOptions: Record<string, 
     return r.stdout;
   };
   git('init', '-q', '-b', 'main');
+  const command = (runtime: NxRuntime): [string, string[]] => (runtime === 'bun' ? [process.versions.bun ? process.execPath : 'bun', ['--bun', nxCli]] : ['node', [nxCli]]);
   const nx = (runtime: NxRuntime, args: readonly string[]): NxRun => {
-    const [cmd, pre] = runtime === 'bun' ? [process.versions.bun ? process.execPath : 'bun', ['--bun']] : ['node', []];
-    const r = spawnSync(cmd, [...pre, nxCli, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    const [cmd, pre] = command(runtime);
+    const r = spawnSync(cmd, [...pre, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
     // Colour codes can still slip through (chalk honours other variables); strip them.
     const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
     return { status: r.status, stdout: plain(r.stdout ?? ''), stderr: plain(r.stderr ?? '') };
@@ -100,6 +103,10 @@ export function createNxWorkspace(spec: TreeSpec, pluginOptions: Record<string, 
       const r = nx(runtime, args);
       if (r.status !== 0) throw new Error(`nx ${args.join(' ')} (${runtime}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
       return JSON.parse(r.stdout) as T;
+    },
+    spawnNx(runtime, args, options = {}) {
+      const [cmd, pre] = command(runtime);
+      return spawn(cmd, [...pre, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], ...options });
     },
     git,
     write: (s) => writeTree(dir, s),

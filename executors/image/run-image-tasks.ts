@@ -1,13 +1,21 @@
 import fs from 'node:fs/promises';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuildkitClient, PlainProgress, type BuildResult } from '../../plugin/buildkit/index';
+import { BuildkitClient, redact, redactDeep, type BuildResult, type TlsFiles } from '../../plugin/buildkit/index';
+import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
+import { RunDisplay, resolveProgressMode, type OutputStream, type TargetProgress } from './progress-display';
+import { runLevelOptionProblems } from './run-level-options';
 import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/executor-options';
 import { imageRepository, normalizeImageTask, type NormalizedImageTask } from '../../plugin/config/normalize-image-task';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
 import { expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { runTargets, type TargetOutcome } from '../../plugin/engine/run-engine';
-import { formatPlan, planRun } from '../../plugin/engine/run-plan';
+import { formatPlan } from '../../plugin/engine/run-plan';
+import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
+import { checkContextPaths } from '../../plugin/config/check-context-paths';
+import { checkBuilderOptions } from '../../plugin/config/check-builder-options';
+import { failedTaskLog } from './task-log';
 
 /** One Nx task of the batch, as the executor receives it. */
 export interface ImageTaskInput {
@@ -37,6 +45,8 @@ export interface RunContext {
   workspaceRoot: string;
   /** Where plain progress lines go (stdout of the executor process). */
   write: (line: string) => void;
+  /** The terminal `tty` progress draws on, and whose isTTY `auto` asks (default: process.stdout). */
+  stream?: OutputStream;
   signal?: AbortSignal;
 }
 
@@ -46,42 +56,74 @@ export interface RunContext {
  * shared session, yielding each task's result as it finishes.
  */
 export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): AsyncGenerator<ImageTaskResult> {
+  // The last line of defence for secrets: whatever path a message took, what
+  // reaches stdout and the Nx task logs is scrubbed of every registered value.
+  const write = (line: string) => ctx.write(redact(line));
+  for await (const r of runTasks(tasks, { ...ctx, write })) yield { ...r, terminalOutput: redact(r.terminalOutput) };
+}
+
+async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): AsyncGenerator<ImageTaskResult> {
   const normalized = new Map<string, NormalizedImageTask>();
-  const problems: string[] = [];
+  const problems = new Map<string, readonly string[]>();
   const now = new Date();
   const git = await readGitInfo(ctx.workspaceRoot, { env: process.env, signal: ctx.signal });
   for (const t of tasks) {
     try {
       const options = parseImageOptions(t.options, { project: t.project, target: t.target });
+      const builderProblems = checkBuilderOptions(options, t, ctx.workspaceRoot);
+      if (builderProblems.length) throw new InvalidOptionsError(builderProblems);
       const resolved = await resolveNamesAndLabels(options, t, ctx.workspaceRoot, git, now);
-      normalized.set(t.taskId, normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, resolved));
+      const task = normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, resolved);
+      const outside = checkContextPaths(task, { project: t.project, target: t.target, workspaceRoot: ctx.workspaceRoot });
+      if (outside.length) throw new InvalidOptionsError(outside);
+      normalized.set(t.taskId, task);
     } catch (err) {
-      if (err instanceof InvalidOptionsError) problems.push(...err.problems);
+      if (err instanceof InvalidOptionsError) problems.set(t.taskId, err.problems);
       else throw err;
     }
   }
-  if (problems.length) {
-    const message = `invalid options, nothing was built:\n${problems.join('\n')}`;
-    ctx.write(message);
-    for (const t of tasks) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
+  if (!problems.size) {
+    const opts = tasks.map((t) => ({ taskId: t.taskId, project: t.project, target: t.target, options: normalized.get(t.taskId)!.options }));
+    for (const [taskId, own] of runLevelOptionProblems(opts)) problems.set(taskId, own);
+  }
+  if (problems.size) {
+    // Each message goes to exactly one task's log, which Nx prints under
+    // that task: written to stdout as well, it would appear twice (and once
+    // more under every other task).
+    const invalid = [...problems.keys()];
+    for (const t of tasks) {
+      const own = problems.get(t.taskId);
+      const message = own
+        ? `invalid options, nothing was built:\n${own.join('\n')}`
+        : `not built: invalid options of ${invalid.join(', ')}, nothing was built`;
+      yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
+    }
     return;
   }
   const all = tasks.map((t) => normalized.get(t.taskId)!);
   const first = all[0]!.options;
   if (all.some((n) => n.options.print)) {
-    const text = formatPlan(planRun(all.map((n) => n.target)));
+    const text = formatPlan((await planLinkedRun(all.map((n) => n.target))).plan);
     ctx.write(text);
     for (const t of tasks) yield { taskId: t.taskId, success: true, status: 'success', terminalOutput: text + '\n' };
     return;
   }
 
-  const progress = new Map(all.map((n) => [n.target.id, new PlainProgress(n.target.spec.name, first.progress === 'quiet' ? () => {} : ctx.write)]));
+  const stream = ctx.stream ?? process.stdout;
+  const display = await RunDisplay.open(resolveProgressMode(first.progress, stream, process.env), all.map((n) => n.target.spec.name), { write: ctx.write, stream });
+  using _display = { [Symbol.dispose]: () => display.close() };
+  const progress = new Map(all.map((n) => [n.target.id, display.target(n.target.spec.name)]));
+  const built: BakeMetadataEntry[] = [];
+  // The run's one aggregated file, written once every result is in (before the last is handed to Nx).
+  const writeAggregate = async () => {
+    if (first.bakeMetadataFile) await writeBakeMetadata(path.resolve(ctx.workspaceRoot, first.bakeMetadataFile), built);
+  };
   let client: BuildkitClient;
   try {
-    client = await BuildkitClient.connect({ address: first.builder, signal: ctx.signal });
+    client = await BuildkitClient.connect({ address: first.builder, ...(first.builderTls ? { tls: tlsFiles(first.builderTls, ctx.workspaceRoot) } : {}), signal: ctx.signal });
   } catch (err) {
+    // Every task fails with it, each in its own log (see the invalid options above).
     const message = `cannot reach a builder: ${(err as Error).message}`;
-    ctx.write(message);
     for (const t of tasks) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
     return;
   }
@@ -97,18 +139,24 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
     signal: ctx.signal,
     sharedKey: `nx-buildkit:${path.basename(ctx.workspaceRoot)}`.replace(/[^\x20-\x7e]/g, '_'),
     onEvent: (e) => {
-      if (e.type === 'start') startTimes.set(e.id, Date.now());
+      if (e.type === 'start') {
+        startTimes.set(e.id, Date.now());
+        // The metadata of an earlier build must not outlive this one's start:
+        // if this build is interrupted (Ctrl-C, SIGTERM, the worker killed),
+        // no file may still describe a success for the target.
+        rmSync(byTargetId.get(e.id)!.n.metadataFile, { force: true });
+      }
       else if (e.type === 'status') progress.get(e.id)?.update(e.status);
       else if (e.type === 'retry') {
         const line = `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt}): ${e.reason}`;
         const target = progress.get(e.id);
         if (target) target.note(line);
-        else ctx.write(`nx-buildkit: ${line}`);
+        else display.message(`nx-buildkit: ${line}`);
       }
       else if (e.type === 'end') {
         void (async () => {
           const { n, task } = byTargetId.get(e.outcome.id)!;
-          finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id)));
+          finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built));
           wake();
         })();
       }
@@ -118,10 +166,10 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
   void run.then(
     (report) => {
       // One line per run: how the contexts were shared (the --verbose view of the counters).
-      if (first.progress === 'quiet') return;
       const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
       const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
-      ctx.write(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
+      display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
+      if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
     },
     () => {},
   ).finally(() => {
@@ -132,6 +180,7 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
   while (yielded < tasks.length) {
     if (finished.length > 0) {
       yielded++;
+      if (yielded === tasks.length) await writeAggregate();
       yield finished.shift()!;
       continue;
     }
@@ -141,7 +190,7 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
       } catch (err) {
         // Set-up failed before any task ran (e.g. the shared session could not open).
         const message = `the run failed: ${(err as Error).message}`;
-        ctx.write(message);
+        await writeAggregate();
         for (const t of tasks.slice(yielded)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
         return;
       }
@@ -172,26 +221,46 @@ async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTask
   return { imageNames, labels, ...(epoch ? { sourceDateEpoch: epoch.value } : {}) };
 }
 
-async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: PlainProgress, startTime?: number): Promise<ImageTaskResult> {
+async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: TargetProgress, startTime: number | undefined, built: BakeMetadataEntry[]): Promise<ImageTaskResult> {
   const endTime = Date.now();
   if (outcome.status === 'succeeded' && outcome.result) {
     await writeMetadata(n, outcome.result);
-    log.note(`built ${n.imageNames.join(', ')}${outcome.result.digest ? ` (${outcome.result.digest})` : ''}; metadata: ${n.metadataFile}`);
+    built.push({ project: task.project, result: outcome.result, imageNames: n.imageNames });
+    const summary = `built ${n.imageNames.join(', ')}${outcome.result.digest ? ` (${outcome.result.digest})` : ''}; metadata: ${n.metadataFile}`;
+    log.note(summary);
+    log.end('success', summary);
     return { taskId: task.taskId, success: true, status: 'success', terminalOutput: terminalText(log), ...(startTime ? { startTime } : {}), endTime };
   }
   if (outcome.status === 'skipped') {
     log.note(`skipped: ${outcome.reason}`);
+    log.end('skipped', `skipped: ${outcome.reason}`);
     return { taskId: task.taskId, success: false, status: 'skipped', terminalOutput: terminalText(log), endTime };
   }
   const error = 'error' in outcome ? outcome.error : undefined;
-  log.note(`${outcome.status}: ${error instanceof Error ? error.message : String(error)}`);
+  // Kept out of the live stream: Nx prints the task's log (where it goes)
+  // as the task ends, so the error appears once. It names the task
+  // (project:target) rather than only the project the engine prefixed.
+  const said = error instanceof Error ? error.message : String(error);
+  const own = said.startsWith(`${task.project}: `) ? said.slice(task.project.length + 2) : said;
+  const line = redact(`[${n.target.spec.name}] ${outcome.status}: ${task.taskId}: ${own}`);
+  log.end('failure', `${outcome.status}: ${own}`);
   // A failed build leaves no metadata behind that could pass for a success.
   await fs.rm(n.metadataFile, { force: true });
-  return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: terminalText(log), ...(startTime ? { startTime } : {}), endTime };
+  return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: failedTaskLog(log.lines, line), ...(startTime ? { startTime } : {}), endTime };
+}
+
+/** TLS files of the `builderTls` option, resolved against the workspace root. */
+function tlsFiles(tls: NonNullable<ImageExecutorOptions['builderTls']>, workspaceRoot: string): TlsFiles {
+  return {
+    ...(tls.caFile ? { caFile: path.resolve(workspaceRoot, tls.caFile) } : {}),
+    ...(tls.certFile ? { certFile: path.resolve(workspaceRoot, tls.certFile) } : {}),
+    ...(tls.keyFile ? { keyFile: path.resolve(workspaceRoot, tls.keyFile) } : {}),
+    ...(tls.serverName ? { serverName: tls.serverName } : {}),
+  };
 }
 
 /** A task's lines as Nx prints them after its header; the final newline keeps the next output off the last line. */
-function terminalText(log: PlainProgress): string {
+function terminalText(log: TargetProgress): string {
   return log.lines.length ? log.lines.join('\n') + '\n' : '';
 }
 
@@ -214,8 +283,10 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promi
     ...(n.options.push && n.options.insecureRegistry ? { insecureRegistry: true } : {}),
   };
   const report = { project: n.target.spec.name, steps: result.steps, cacheHit: result.steps.total > 0 && result.steps.cached === result.steps.total, warnings: result.warnings.map((w) => w.short), transfer: result.transfer };
-  await writeJson(n.metadataFile, metadata);
-  await writeJson(path.join(path.dirname(n.metadataFile), 'build-report.json'), report);
+  // Redacted value by value (the files stay valid JSON): nothing a build
+  // reports, warnings included, may carry a secret into a file.
+  await writeJson(n.metadataFile, redactDeep(metadata));
+  await writeJson(path.join(path.dirname(n.metadataFile), 'build-report.json'), redactDeep(report));
 }
 
 async function writeJson(file: string, value: unknown): Promise<void> {

@@ -99,7 +99,8 @@ export class BuildkitError extends Error {
       const code = codeByGrpcStatus[err.code] ?? 'unknown';
       // The cause keeps the status but not the raw text, which may quote session IDs.
       const cause = Object.assign(new Error(redact(err.message)), { code: err.code, details: redact(err.details ?? '') });
-      return new BuildkitError(code, prefix + (err.details || err.message), { cause, grpcCode: err.code });
+      const said = err.code === GrpcStatus.DEADLINE_EXCEEDED ? deadlineText(err.details || err.message) : err.details || err.message;
+      return new BuildkitError(code, prefix + said, { cause, grpcCode: err.code });
     }
     if (isAbortError(err)) {
       return new BuildkitError('cancelled', `${prefix}operation was aborted`, { cause: err });
@@ -122,6 +123,16 @@ export class BuildkitError extends Error {
     if (this.target === target) return this;
     return new BuildkitError(this.code, this.message, { cause: this.cause ?? this, target, vertex: this.vertex, grpcCode: this.grpcCode });
   }
+}
+
+/**
+ * grpc-js words a passed deadline with its own timing breakdown ("Deadline
+ * exceeded after 5.003s,name resolution: 0.009s,…,Waiting for LB pick"),
+ * which tells users nothing; keep what it means.
+ */
+function deadlineText(details: string): string {
+  const after = /^Deadline exceeded after ([\d.]+)s\b/.exec(details);
+  return after ? `no answer within ${Number(after[1]).toFixed(1)} s (deadline exceeded)` : details;
 }
 
 interface GrpcStatusError extends Error {

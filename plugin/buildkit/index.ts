@@ -36,9 +36,14 @@ export { readOciIndex, putInOciIndex, findByTag, type OciDescriptor, type OciInd
 export { resolveLocalCacheImport, writeLocalCacheIndex } from './attachables/content/local-cache';
 export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
+export { supportsNamedContexts } from './build/named-context-support';
+export { engineApiRequest, type EngineAnswer } from './transport/engine-api';
 export type { BuildSpec, NamedContext, OutputSpec, CacheSpec } from './build/build-spec';
 export { validateCacheSpecs } from './build/cache-specs';
 export type { BuildResult } from './build/build-result';
 export type { ContextSource } from './build/context-source';
 export { refusePrivate, privateMethods } from './attachables/refuse-private';
 export { PlainProgress } from './progress/plain-progress';
+export { JsonProgress, type JsonProgressEvent, type JsonVertexStatus } from './progress/json-progress';
+export { TtyProgress, type LiveRegion, type TargetEnd, type TtyProgressOptions } from './progress/tty-progress';
+export { redact, redactDeep, registerSecret, minRedactedLength } from './redact';

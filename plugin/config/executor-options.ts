@@ -71,6 +71,10 @@ export const imageExecutorOptionsSchema = z
     secrets: z.array(secretOption).default([]),
     ssh: z.array(sshOption).default([]),
     namedContexts: z.record(nonEmpty, nonEmpty).default({}).describe('name → docker-image://ref, local:<dir>, oci-layout://<dir>[:tag]'),
+    allowOutsideWorkspace: z
+      .array(nonEmpty)
+      .default([])
+      .describe('Directories outside the workspace root that context, dockerfile and local:/oci-layout:// namedContexts may read (relative to the workspace root or absolute; symlinks resolved), like buildx --allow fs.read=<dir>; "*" allows any'),
     network: z.enum(['default', 'none', 'host']).default('default'),
     extraHosts: z.record(nonEmpty, nonEmpty).default({}),
     noCache: z.boolean().default(false),
@@ -81,9 +85,31 @@ export const imageExecutorOptionsSchema = z
       .default({ context: 'shared' })
       .describe('shared: the run\'s shared session serves the context; isolated: only this target\'s own session does'),
     builder: nonEmpty.optional().describe('Builder address: unix://, tcp://, docker://'),
+    builderTls: z
+      .object({
+        caFile: nonEmpty.optional().describe('PEM CA bundle that signs the builder\'s certificate'),
+        certFile: nonEmpty.optional().describe('PEM client certificate (mutual TLS; with keyFile)'),
+        keyFile: nonEmpty.optional().describe('PEM client key (mutual TLS; with certFile)'),
+        serverName: nonEmpty.optional().describe('Name to verify the builder\'s certificate against (default: its host)'),
+      })
+      .strict()
+      .optional()
+      .describe('TLS for a tcp:// builder; files relative to the workspace root'),
     dockerConfig: nonEmpty.optional().describe('Directory of the Docker config.json with registry credentials'),
-    progress: z.enum(['auto', 'tty', 'plain', 'json', 'quiet']).default('auto'),
+    credentialHelperTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(10_000)
+      .describe('A Docker credential helper that has not answered after this many milliseconds fails the target'),
+    progress: z
+      .enum(['auto', 'tty', 'plain', 'json', 'quiet'])
+      .default('auto')
+      .describe('auto: tty on a terminal outside CI, else plain; json: one event per line; the same for every task of a run'),
     metadataFile: nonEmpty.optional().describe('Where the build metadata JSON is written (default: dist/images/<projectRoot>/metadata.json)'),
+    bakeMetadataFile: nonEmpty
+      .optional()
+      .describe('One file for the whole run, in docker buildx bake --metadata-file shape (keyed by project), relative to the workspace root; the same for every task of a run'),
     concurrency: z.number().int().min(1).max(64).default(4).describe('Most solves at once in one run'),
     failureMode: z.enum(['keep-going', 'fail-fast']).default('keep-going'),
     print: z.boolean().default(false).describe('Print the resolved plan and exit without contacting a daemon'),
@@ -112,10 +138,10 @@ export function parseImageOptions(raw: unknown, where: { project: string; target
   throw new InvalidOptionsError(problems);
 }
 
-/** Invalid executor or plugin options; the message lists every problem. */
+/** Invalid executor or plugin options; the message lists every problem, after `heading` when given. */
 export class InvalidOptionsError extends Error {
   override readonly name = 'InvalidOptionsError';
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
+  constructor(readonly problems: readonly string[], heading?: string) {
+    super([...(heading ? [heading] : []), ...problems].join('\n'));
   }
 }

@@ -62,13 +62,13 @@ export function normalizeImageTask(
     extraHosts: options.extraHosts,
     secrets: options.secrets.map((s) => (s.file ? { id: s.id, file: ws(s.file) } : { id: s.id, env: s.env! })),
     ssh: options.ssh.map((s) => ({ id: s.id, paths: s.paths.map(ws) })),
-    auth: options.dockerConfig ? { configDir: ws(options.dockerConfig) } : {},
+    auth: { ...(options.dockerConfig ? { configDir: ws(options.dockerConfig) } : {}), helperTimeoutMs: options.credentialHelperTimeoutMs },
     outputs,
     cacheFrom: options.cacheFrom,
     cacheTo: options.cacheTo,
   };
   return {
-    target: { id, spec, dependsOn, contextPolicy: options.sessionPolicy.context },
+    target: { id, spec, dependsOn, contextPolicy: options.sessionPolicy.context, imageNames },
     imageNames,
     metadataFile: ws(options.metadataFile ?? path.join('dist', 'images', info.projectRoot, 'metadata.json')),
     options,

@@ -41,6 +41,10 @@ describe('plugin options', () => {
     expect(failure(raw).problems).toContain(message);
   });
 
+  test('the message names the file the options live in (Nx does not)', () => {
+    expect(failure({ targetName: 3 }).message.split('\n')[0]).toBe('invalid nx-buildkit plugin options in nx.json:');
+  });
+
   test('every problem is listed at once, in the error message', () => {
     const err = failure({ targetNam: 'x', dockerfilePatterns: 'Dockerfile', options: { push: 1, context: '.' } });
     for (const name of ['"targetNam"', '"dockerfilePatterns"', '"options.push"', '"options.context"']) {

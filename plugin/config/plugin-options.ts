@@ -54,7 +54,8 @@ export function parsePluginOptions(raw: unknown): NormalizedPluginOptions {
   // Check the executor defaults even when other options are wrong, so every problem is listed at once.
   const defaults = parsed.success ? parsed.data.options : (raw as { options?: unknown } | null)?.options;
   if (defaults && typeof defaults === 'object' && !Array.isArray(defaults)) problems.push(...checkTargetDefaults(defaults as Record<string, unknown>));
-  if (!parsed.success || problems.length > 0) throw new InvalidOptionsError(problems);
+  // Nx prints this message without saying where the options live; name the file.
+  if (!parsed.success || problems.length > 0) throw new InvalidOptionsError(problems, 'invalid nx-buildkit plugin options in nx.json:');
   return parsed.data;
 }
 

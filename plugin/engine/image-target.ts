@@ -12,4 +12,10 @@ export interface ImageTarget {
   dependsOn: readonly string[];
   /** `shared` (default): the run's shared session serves the context; `isolated`: the target's own session does. */
   contextPolicy: ContextPolicy;
+  /**
+   * Every name of the image this target builds (`repo:tag`, whether or not
+   * it is pushed or loaded): a target of the same run whose Dockerfile
+   * names one of them is linked to this target's result (see links/).
+   */
+  imageNames?: readonly string[];
 }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { buildImage, BuildkitError, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
 import { probeBinding, type BindingMechanism } from './binding-probe';
 import type { ImageTarget } from './image-target';
-import { planRun, type RunPlan } from './run-plan';
+import { ImageLinks, type LinkCleanup, type LinkReport } from './links/image-links';
+import { planLinkedRun } from './links/plan-linked-run';
+import type { RunPlan } from './run-plan';
 import { schedule, type FailureMode, type TaskOutcome } from './scheduler';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from './retry';
 import { SharedSessions, type SharedLease, type SharedSessionReport } from './shared-sessions';
@@ -49,6 +51,10 @@ export interface RunReport {
   plan: RunPlan;
   outcomes: TargetOutcome[];
   sharedSessions: SharedSessionReport[];
+  /** How each image→image link was reached (see links/image-links.ts). */
+  links: LinkReport[];
+  /** The run's link names removed from the engine's image store at its end (and any that could not be). */
+  linkCleanup: LinkCleanup;
   /**
    * Sessions of the client still open once the run had closed its own: 0
    * unless something else uses the client at the same time. Anything else
@@ -66,12 +72,22 @@ export interface RunReport {
  * is closed when no longer needed, and all of them when the run is aborted
  * or set-up fails.
  */
-export async function runTargets(client: BuildkitClient, targets: readonly ImageTarget[], options: RunOptions): Promise<RunReport> {
-  const plan = planRun(targets);
+export async function runTargets(client: BuildkitClient, given: readonly ImageTarget[], options: RunOptions): Promise<RunReport> {
+  // A target built FROM another one's image waits for it and reads exactly its result (links/).
+  const { plan, targets, links, dockerfiles } = await planLinkedRun(given);
   const needsSharing = targets.some((t) => t.contextPolicy === 'shared');
   const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(client, retryPolicy(options), options))) : 'none';
-  const report = await runWithSharedSessions(client, targets, plan, mechanism, options);
-  return { ...report, openSessionsAfter: client.openSessionCount };
+  const imageLinks = new ImageLinks(client, targets, links, dockerfiles);
+  let report: Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>;
+  try {
+    report = await runWithSharedSessions(client, targets, plan, mechanism, options, imageLinks);
+  } catch (err) {
+    // The link names exist only for this run: removed on success, failure and abort alike.
+    await imageLinks.cleanup();
+    throw err;
+  }
+  const linkCleanup = await imageLinks.cleanup();
+  return { ...report, links: imageLinks.report(), linkCleanup, openSessionsAfter: client.openSessionCount };
 }
 
 async function runWithSharedSessions(
@@ -80,7 +96,8 @@ async function runWithSharedSessions(
   plan: RunPlan,
   mechanism: BindingMechanism | 'none',
   options: RunOptions,
-): Promise<Omit<RunReport, 'openSessionsAfter'>> {
+  links: ImageLinks,
+): Promise<Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>> {
   const byId = new Map(targets.map((t) => [t.id, t]));
   const policy = retryPolicy(options);
   await using shared = await SharedSessions.open(client, plan, targets, mechanism === 'none' ? 'frontend-inputs' : mechanism, {
@@ -97,7 +114,7 @@ async function runWithSharedSessions(
         const result = await withRetries(
           (n) => {
             attempts.set(id, n);
-            return buildOnce(client, shared, target, signal, options);
+            return buildOnce(client, shared, links, target, signal, options);
           },
           { policy, signal, onRetry: (r) => options.onEvent?.({ type: 'retry', id, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }) },
         );
@@ -132,15 +149,27 @@ function probeWithRetries(client: BuildkitClient, policy: RetryPolicy, options: 
 }
 
 /** One attempt at one target: its shared context (reopened if it was lost), its own session, the solve. */
-async function buildOnce(client: BuildkitClient, shared: SharedSessions, target: ImageTarget, signal: AbortSignal, options: RunOptions): Promise<BuildResult> {
+async function buildOnce(
+  client: BuildkitClient,
+  shared: SharedSessions,
+  links: ImageLinks,
+  target: ImageTarget,
+  signal: AbortSignal,
+  options: RunOptions,
+): Promise<BuildResult> {
   let lease: SharedLease | undefined;
   try {
+    const spec = await links.specFor(target, isolated(target), signal);
     lease = await shared.acquire(target.id, signal);
-    return await buildImage(client, isolated(target), {
-      contextSource: lease.source,
-      signal,
-      onStatus: (status) => options.onEvent?.({ type: 'status', id: target.id, status }),
-    });
+    const build = (s: BuildSpec) =>
+      buildImage(client, s, {
+        contextSource: lease!.source,
+        signal,
+        onStatus: (status) => options.onEvent?.({ type: 'status', id: target.id, status }),
+      });
+    const result = await build(spec);
+    await links.ensureExported(target, spec, build, signal);
+    return links.recordResult(target.id, result);
   } catch (err) {
     const error = BuildkitError.from(err).forTarget(target.spec.name);
     if (signal.aborted || !lease?.lost()) throw error;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ImageTarget } from './image-target';
+import type { ImageLink } from './links/plan-links';
 
 /** A directory the run's shared session(s) serve, under a local name of its own. */
 export interface SharedDir {
@@ -33,6 +34,16 @@ export interface RunPlan {
   targets: TargetAssignment[];
   /** Directories served by the shared session, each once. */
   sharedDirs: SharedDir[];
+  /** Image→image links: dependants that read another target's result of this run (see links/). */
+  links: PlannedLink[];
+}
+
+/** A dependant built FROM another target of the run, as the plan shows it. */
+export interface PlannedLink {
+  from: string;
+  to: string;
+  /** The references that name the base's image, as written, with where they are (`line 3`, `named context base`). */
+  refs: string[];
 }
 
 /** Stable ASCII-safe name for a directory: the same path gives the same name on every run and daemon. */
@@ -45,7 +56,7 @@ export function localNameFor(kind: 'ctx' | 'df', dir: string): string {
  * local name (so it is sent once however many targets use it), and record
  * which session serves what. Pure: no daemon, no file reads.
  */
-export function planRun(targets: readonly ImageTarget[]): RunPlan {
+export function planRun(targets: readonly ImageTarget[], links: readonly ImageLink[] = []): RunPlan {
   const shared = new Map<string, SharedDir>();
   const use = (kind: 'ctx' | 'df', dir: string, user: string): string => {
     const localName = localNameFor(kind, dir);
@@ -82,7 +93,12 @@ export function planRun(targets: readonly ImageTarget[]): RunPlan {
       outputs: (spec.outputs ?? []).map((o) => o.type),
     };
   });
-  return { targets: assignments, sharedDirs: [...shared.values()] };
+  const planned = links.map((l) => ({
+    from: l.from,
+    to: l.to,
+    refs: [...l.refs.map((r) => `${r.ref} (line ${r.line})`), ...l.namedContexts.map((n) => `named context ${n}`)],
+  }));
+  return { targets: assignments, sharedDirs: [...shared.values()], links: planned };
 }
 
 /** Dependencies before dependants; ties keep the given order. */
@@ -116,6 +132,11 @@ export function formatPlan(plan: RunPlan): string {
     lines.push(`  ${t.id}${t.dependsOn.length ? ` (after ${t.dependsOn.join(', ')})` : ''}`);
     lines.push(`    context: ${t.context}   dockerfile: ${t.dockerfile} (${t.dockerfileName})`);
     lines.push(`    own session: secrets [${t.secrets.join(', ')}]  ssh [${t.ssh.join(', ')}]  auth ${t.auth}  outputs [${t.outputs.join(', ')}]`);
+  }
+  if (plan.links.length) {
+    // What a user checks before a run: which images come from this run rather than a registry or the engine's old copy.
+    lines.push("image links (the dependant reads exactly the base's result of this run; no push, no load; on a builder that is not a Docker engine: the digest the base pushed):");
+    for (const l of plan.links) lines.push(`  ${l.from} FROM ${l.to}: linked in-daemon  [${l.refs.join(', ')}]`);
   }
   return lines.join('\n');
 }

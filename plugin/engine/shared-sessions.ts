@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
   BuildkitError, FileSyncProvider, State, marshal, readDockerignore, refusePrivate,
@@ -225,6 +226,24 @@ export class SharedSessions implements AsyncDisposable {
     }
   }
 
+  /**
+   * The local name a context is read under with these excludes. Usually the
+   * directory's own name. BuildKit ≤ 0.9 (prefetch) keeps the prefetched
+   * result of only the last local source of a name, so two targets reading
+   * one directory with different ignore rules would send one of them to its
+   * own session; and daemons before 0.12 relay filter headers with non-ASCII
+   * characters raw, which grpc-js drops, so the daemon's excludes would never
+   * reach us. There each set of excludes gets a name of its own, for the same
+   * directory, whose excludes this side applies itself.
+   */
+  private localNameWithExcludes(s: Shared, contextDir: string, excludes: readonly string[]): string {
+    const name = localNameFor('ctx', contextDir);
+    if (excludes.length === 0 || (this.mechanism !== 'prefetch' && excludes.every((p) => /^[\x20-\x7e]*$/.test(p)))) return name;
+    const variant = `${name}-x${createHash('sha256').update(JSON.stringify(excludes)).digest('hex').slice(0, 12)}`;
+    s.dirs[variant] ??= { dir: path.resolve(contextDir), filter: { excludePatterns: [...excludes] } };
+    return variant;
+  }
+
   private async planOne(plan: RunPlan, targets: readonly ImageTarget[], options: OpenOptions): Promise<void> {
     if (targets.length === 0) return;
     const dirs = Object.fromEntries(plan.sharedDirs.map((d) => [d.localName, { dir: d.dir }]));
@@ -233,13 +252,13 @@ export class SharedSessions implements AsyncDisposable {
     const seen = new Set<string>();
     for (const t of targets) {
       const assignment = plan.targets.find((a) => a.id === t.id)!;
-      const ctxName = localNameFor('ctx', t.spec.contextDir);
       const dfName = localNameFor('df', path.dirname(t.spec.dockerfile));
       // No frontend applies .dockerignore to an input: the ignore rules become
       // the local source's excludes, so ignored files are not even sent.
       const ignore = await readDockerignore(t.spec.contextDir, { dockerfile: t.spec.dockerfile, signal: options.signal });
       const inside = assignment.dockerfile === assignment.context;
       const excludes = inside && ignore.patterns.length ? [...ignore.patterns, `!${assignment.dockerfileName}`] : ignore.patterns;
+      const ctxName = this.localNameWithExcludes(s0, t.spec.contextDir, excludes);
       const context = (sessionId: string) => marshal(State.local(ctxName, { sessionId, excludePatterns: excludes, sharedKeyHint: ctxName }));
       const dockerfile = inside
         ? context

@@ -70,6 +70,11 @@ describe('createDependencies', () => {
     ]);
   });
 
+  test('invalid plugin options add no edges and no second error (createNodes already reported them)', async () => {
+    const result = await deps({ files: { 'a/Dockerfile': 'FROM b\n', 'b/Dockerfile': 'FROM alpine\n' }, projects: { a: { root: 'a', targets: image() }, b: { root: 'b', targets: image() } } }, { targetName: 5 });
+    expect(result).toEqual([]);
+  });
+
   test('token paths and a missing Dockerfile', async () => {
     const result = await deps({
       files: { 'a/docker/Dockerfile': 'FROM b\n', 'b/Dockerfile': 'FROM alpine\n' },

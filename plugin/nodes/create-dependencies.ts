@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DependencyType, type CreateDependencies, type ProjectConfiguration, type RawProjectGraphDependency } from '@nx/devkit';
+import { InvalidOptionsError } from '../config/executor-options';
 import { parsePluginOptions, type NxBuildkitPluginOptions } from '../config/plugin-options';
 import { findImageDependencies, ImageIndex, type ImageProject } from './image-projects';
 import { imageExecutor } from './image-target';
@@ -15,7 +16,14 @@ import { imageExecutor } from './image-target';
  * `targetDefaults`, other plugins).
  */
 export const createDependencies: CreateDependencies<NxBuildkitPluginOptions> = (rawOptions, context) => {
-  const { targetName } = parsePluginOptions(rawOptions);
+  let targetName: string;
+  try {
+    ({ targetName } = parsePluginOptions(rawOptions));
+  } catch (err) {
+    // createNodes already failed the graph with these very problems; Nx would print them a second time.
+    if (err instanceof InvalidOptionsError) return [];
+    throw err;
+  }
   const images = Object.entries(context.projects).flatMap(([name, config]) => {
     const target = config.targets?.[targetName];
     return target?.executor === imageExecutor ? [{ name, config, options: (target.options ?? {}) as Record<string, unknown> }] : [];

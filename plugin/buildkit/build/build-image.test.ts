@@ -56,6 +56,17 @@ describe('buildImage before the daemon is contacted', () => {
     expect(calls).toEqual([]);
   });
 
+  test('a missing Dockerfile is named once, in plain words, without asking the daemon', async () => {
+    const spec = context();
+    const missing = path.join(spec.contextDir, 'Missing.Dockerfile');
+    const calls: string[] = [];
+    const error = await buildImage(untouchableClient(calls), { ...spec, dockerfile: missing }).catch((e: BuildkitError) => e);
+    expect(error).toBeInstanceOf(BuildkitError);
+    expect((error as BuildkitError).code).toBe('not-found');
+    expect((error as BuildkitError).message).toBe(`unit: Dockerfile ${missing} does not exist`);
+    expect(calls).toEqual([]);
+  });
+
   test('a failure while preparing the session stops the private ssh-agent it had started', async () => {
     const spec = context();
     const key = path.join(dir, 'id_ed25519');

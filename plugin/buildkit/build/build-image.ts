@@ -8,6 +8,7 @@ import { findByTag, readOciIndex } from '../attachables/content/oci-index';
 import { writeOciLayoutIndex } from '../attachables/content/oci-layout-index';
 import { FileSendProvider } from '../attachables/filesend/file-send-provider';
 import { FileSyncProvider, type SyncedDir } from '../attachables/filesync/file-sync-provider';
+import { readDockerignore } from '../attachables/filesync/patterns/ignore-file';
 import { SecretsProvider } from '../attachables/secrets/secrets-provider';
 import { SshProvider } from '../attachables/ssh/ssh-provider';
 import type { BuildkitClient } from '../client';
@@ -21,8 +22,10 @@ import { buildResult, type BuildResult } from './build-result';
 import { validateCacheSpecs } from './cache-specs';
 import { explainFailure } from './explain-failure';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
+import { overrideDockerfile } from './dockerfile-override';
 import { supportsNamedContexts } from './named-context-support';
 import { planOutputs, type OutputPlan } from './output-plan';
+import { randomId } from '../random-id';
 
 /** Options of one build. */
 export interface BuildOptions {
@@ -48,14 +51,18 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
     validateCacheSpecs(spec);
     const outputs = planOutputs(spec.outputs ?? [], { isDockerEngine: client.address.kind === 'docker' });
     await requireNamedContextSupport(client, spec, options.signal);
-    const source = options.contextSource ?? { kind: 'own-session' };
-    const prepared = await prepareSession(spec, outputs, source, options.signal);
+    await using override = await overrideDockerfile(spec, options.contextSource ?? { kind: 'own-session' });
+    const source = override.source;
+    const prepared = await prepareSession(spec, outputs, source, options.signal, override.dockerfileDir);
     await using session = await client.openSession({ attachables: prepared.attachables, sharedKey: spec.sharedKey ?? '', signal: options.signal });
+    // Our own ref, so the result can name its build (buildx's `buildx.build.ref`).
+    const ref = randomId();
     const response = await client.solve(
       {
+        ref,
         session: session.id,
         frontend: 'dockerfile.v0',
-        frontendAttrs: { ...dockerfileFrontendAttrs(spec, prepared.locals), ...contextAttrs(source) },
+        frontendAttrs: { ...dockerfileFrontendAttrs(spec, prepared.locals), ...contextAttrs(source, override.dockerfileDir !== undefined) },
         ...(source.kind === 'frontend-inputs' ? { frontendInputs: { context: source.context, dockerfile: source.dockerfile } } : {}),
         exporters: outputs.exporters,
         cacheImports: prepared.cacheImports,
@@ -71,7 +78,7 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
       },
     );
     await finishOutputs(spec, outputs, response.exporterResponse, options.signal);
-    return buildResult(response.exporterResponse, progress, prepared.fileSync.counters);
+    return { ...buildResult(response.exporterResponse, progress, prepared.fileSync.counters), ref };
   } catch (err) {
     throw explainFailure(BuildkitError.from(err), { platforms: spec.platforms, progress }).forTarget(spec.name);
   }
@@ -100,7 +107,7 @@ async function requireNamedContextSupport(client: BuildkitClient, spec: BuildSpe
 }
 
 /** Build the session's attachables; every source is read and checked here, before any solve. */
-async function prepareSession(spec: BuildSpec, outputs: OutputPlan, source: ContextSource, signal?: AbortSignal): Promise<PreparedSession> {
+async function prepareSession(spec: BuildSpec, outputs: OutputPlan, source: ContextSource, signal?: AbortSignal, dockerfileDir?: string): Promise<PreparedSession> {
   await requireKind(spec.contextDir, 'directory', 'build context');
   await requireKind(spec.dockerfile, 'file', 'Dockerfile');
   for (const [name, ctx] of Object.entries(spec.namedContexts ?? {})) {
@@ -108,8 +115,16 @@ async function prepareSession(spec: BuildSpec, outputs: OutputPlan, source: Cont
   }
   // When another session serves context and Dockerfile, this one must not:
   // a daemon that cannot reach the shared one would silently use ours.
+  // The context's ignore rules apply on this side too: daemons before 0.12
+  // relay filter headers with non-ASCII characters raw, grpc-js drops them,
+  // and the ignored files would be sent and could end up in the image.
+  const ignored = source.kind === 'own-session' ? (await readDockerignore(spec.contextDir, { dockerfile: spec.dockerfile, signal })).patterns : [];
   const dirs: Record<string, SyncedDir> =
-    source.kind === 'own-session' ? { context: { dir: spec.contextDir }, dockerfile: { dir: path.dirname(spec.dockerfile) } } : {};
+    source.kind === 'own-session'
+      ? { context: { dir: spec.contextDir, ...(ignored.length ? { filter: { excludePatterns: ignored } } : {}) }, dockerfile: { dir: path.dirname(spec.dockerfile) } }
+      : {};
+  // A Dockerfile given as text is this build's own, whoever serves the context.
+  if (dockerfileDir) dirs.dockerfile = { dir: dockerfileDir };
   const stores: Record<string, string> = {};
   const locals: { named: Record<string, string>; ociLayouts: Record<string, string> } = { named: {}, ociLayouts: {} };
   let n = 0;
@@ -159,12 +174,13 @@ async function prepareSession(spec: BuildSpec, outputs: OutputPlan, source: Cont
   return { attachables, fileSync, locals, cacheImports, cacheExports };
 }
 
-/** Frontend attributes that point the frontend at the context source. */
-function contextAttrs(source: ContextSource): Record<string, string> {
+/** Frontend attributes that point the frontend at the context source (and, unless the own session serves it, the Dockerfile's). */
+function contextAttrs(source: ContextSource, ownDockerfile: boolean): Record<string, string> {
   switch (source.kind) {
     case 'own-session':
       return {};
     case 'local-sessionid':
+      if (ownDockerfile) return { 'local-sessionid:context': source.sessionId };
       return {
         'local-sessionid:context': source.sessionId,
         dockerfilekey: source.dockerfileLocal,
@@ -181,6 +197,8 @@ async function requireKind(p: string, kind: 'file' | 'directory', what: string):
   try {
     st = await fs.stat(p);
   } catch (err) {
+    // The errno text repeats the path and says it in system terms ("ENOENT: no such file…, stat '…'").
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BuildkitError('not-found', `${what} ${p} does not exist`, { cause: err });
     throw BuildkitError.from(err, `${what} ${p} cannot be read`);
   }
   if (kind === 'file' ? !st.isFile() : !st.isDirectory()) throw new BuildkitError('invalid-argument', `${what} ${p} is not a ${kind}`);

@@ -16,6 +16,8 @@ export interface BuildResult {
   warnings: VertexWarning[];
   /** Steps (vertices) of the build, and how many came from cache. */
   steps: { total: number; cached: number };
+  /** The solve's ref on the daemon (its build history names it). */
+  ref?: string;
   /** What the build's session sent over FileSync. */
   transfer: FileSyncCounters;
 }

@@ -14,6 +14,13 @@ export interface BuildSpec {
   contextDir: string;
   /** Absolute path of the Dockerfile. */
   dockerfile: string;
+  /**
+   * The Dockerfile's content, served instead of the file at `dockerfile`
+   * (which still gives its name and its `.dockerignore`). The multi-target
+   * engine uses it to point references at linked images on frontends that
+   * have no named contexts.
+   */
+  dockerfileText?: string;
   /** Stage to build (`--target`). */
   target?: string;
   buildArgs?: Readonly<Record<string, string>>;

@@ -1,5 +1,6 @@
 import type { SolveStatus } from '../control/types';
 import { redact } from '../redact';
+import { LogLines } from './log-lines';
 
 /**
  * Turns a target's Status stream into plain text lines, like
@@ -11,7 +12,7 @@ export class PlainProgress {
   private readonly numbers = new Map<string, number>();
   private readonly announced = new Set<string>();
   private readonly finished = new Set<string>();
-  private readonly partial = new Map<string, string>();
+  private readonly logLines = new LogLines();
   private readonly kept: string[] = [];
 
   constructor(
@@ -50,13 +51,14 @@ export class PlainProgress {
       }
     }
     for (const log of status.logs) {
-      const n = this.number(log.vertex);
-      const text = (this.partial.get(log.vertex) ?? '') + Buffer.from(log.data).toString('utf8');
-      const parts = text.split('\n');
-      this.partial.set(log.vertex, parts.pop() ?? '');
-      for (const line of parts) this.out(`#${n} ${line}`);
+      for (const line of this.logLines.push(log)) this.out(`#${this.number(line.vertex)} ${line.text}`);
     }
     for (const w of status.warnings) this.out(`WARNING: ${w.short}`);
+  }
+
+  /** Print output still waiting for its newline (the build ended without one). */
+  flush(): void {
+    for (const line of this.logLines.flush()) this.out(`#${this.number(line.vertex)} ${line.text}`);
   }
 
   private number(digest: string): number {

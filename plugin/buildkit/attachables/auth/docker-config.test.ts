@@ -83,6 +83,20 @@ describe('parseDockerConfig: malformed files are errors naming the file, never q
   });
 });
 
+test('a missing value says which character was unexpected (engines give no position for it), and nothing else of the text', () => {
+  const text = '{"auths": {"r": {"auth": }}, "x": "c2VjcmV0LXZhbHVl"}';
+  const message = (() => {
+    try {
+      parseDockerConfig(text, '/cfg/config.json');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return '';
+  })();
+  expect(message).toMatch(/^invalid Docker config \/cfg\/config\.json: not valid JSON \((unexpected "\}"|line 1, column \d+)\)$/);
+  expect(message).not.toContain('c2VjcmV0LXZhbHVl');
+});
+
 describe('host key normalisation', () => {
   const cases: Array<[string, string]> = [
     ['https://index.docker.io/v1/', 'index.docker.io'],

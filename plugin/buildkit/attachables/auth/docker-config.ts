@@ -104,9 +104,13 @@ function parseJson(text: string, bad: Bad): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    // Engines quote the offending text in their messages; keep only the position.
-    const position = /position (\d+)/.exec(String((err as Error).message));
-    throw bad(`not valid JSON${position ? ` (${lineAndColumn(text, Number(position[1]))})` : ''}`);
+    // Engines quote the offending text in their messages; keep only the
+    // position, else the one unexpected character (Node 20 and Bun give no
+    // position for an unexpected token), never the surrounding text.
+    const message = String((err as Error).message);
+    const position = /position (\d+)/.exec(message);
+    const token = /Unexpected token '(.)'/.exec(message);
+    throw bad(`not valid JSON${position ? ` (${lineAndColumn(text, Number(position[1]))})` : token ? ` (unexpected "${token[1]}")` : ''}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { BuildkitError } from '../../errors';
+import { collectGarbageSoon } from '../../runtime/collect-garbage-soon';
 import type { PacketStream } from './packet-stream';
 import type { TreeEntry } from './walk-tree';
 import { dataHeaderRoom, encodePacket, finishDataPacket, statOf } from './wire';
@@ -22,6 +23,8 @@ export interface SendTotals {
 const chunkBytes = 32 * 1024;
 /** Enough chunk buffers for everything the transport holds before it pushes back. */
 const maxPooledBuffers = 64;
+/** How much content goes out between two garbage-collection hints (see runtime/collect-garbage-soon.ts). */
+const collectEveryBytes = 64 * 1024 * 1024;
 /**
  * How far (in entries) the listing may run ahead of the receiver's latest
  * request while content waits to be sent. The receiver reads the stream in
@@ -62,6 +65,8 @@ export function sendTree(stream: PacketStream, batches: AsyncIterable<readonly T
 /** The state of one transfer (see {@link sendTree}). */
 class TreeSender {
   private readonly totals: SendTotals = { entries: 0, filesSent: 0, bytesSent: 0 };
+  /** Content bytes sent since the last garbage-collection hint. */
+  private sinceCollection = 0;
   /** Listed files not requested yet, by id. */
   private readonly contentFiles = new Map<number, string>();
   /**
@@ -200,6 +205,11 @@ class TreeSender {
     if (!this.stream.queueEncoded(encodePacket({ type: 'DATA', id }))) await this.stream.drained();
     this.totals.filesSent++;
     this.totals.bytesSent += sent;
+    this.sinceCollection += sent;
+    if (this.sinceCollection >= collectEveryBytes) {
+      this.sinceCollection = 0;
+      collectGarbageSoon();
+    }
   }
 
   private takeChunk(): Chunk {

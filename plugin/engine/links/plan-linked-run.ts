@@ -1,0 +1,26 @@
+import type { ImageTarget } from '../image-target';
+import { planRun, type RunPlan } from '../run-plan';
+import { planLinks, withLinkDependencies, type ImageLink } from './plan-links';
+import { readDockerfiles } from './read-dockerfiles';
+
+/** A run's plan with its image links, and the targets as the run schedules them. */
+export interface LinkedRunPlan {
+  plan: RunPlan;
+  /** The targets with their links added to `dependsOn`. */
+  targets: ImageTarget[];
+  links: ImageLink[];
+  /** Dockerfile text by target id, as read for the links. */
+  dockerfiles: Map<string, string>;
+}
+
+/**
+ * Read the targets' Dockerfiles, find the image→image links between them,
+ * make every link a dependency and plan the run. Reads files, never
+ * contacts a daemon, so `--print` shows the links too.
+ */
+export async function planLinkedRun(targets: readonly ImageTarget[]): Promise<LinkedRunPlan> {
+  const dockerfiles = await readDockerfiles(targets);
+  const links = planLinks(targets, dockerfiles);
+  const linked = withLinkDependencies(targets, links);
+  return { plan: planRun(linked, links), targets: linked, links, dockerfiles };
+}
