@@ -15,9 +15,10 @@ import { sharedSessionScenarios } from '../scenarios/shared-sessions';
 import { dockerfileOptionsScenarios } from '../scenarios/dockerfile-options';
 import { faultScenarios } from '../scenarios/faults';
 import { contextSafetyScenarios } from '../scenarios/context-safety';
+import { imageLinkScenarios } from '../scenarios/image-links';
 import { e2eEnvironment, sessionTransports } from '../support/daemons';
 
-const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios, contentStoreScenarios, sharedSessionScenarios, dockerfileOptionsScenarios, faultScenarios, contextSafetyScenarios];
+const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios, contentStoreScenarios, sharedSessionScenarios, dockerfileOptionsScenarios, faultScenarios, imageLinkScenarios, contextSafetyScenarios];
 const env = e2eEnvironment();
 let passed = 0;
 let failed = 0;

@@ -135,10 +135,15 @@ export const dockerfileBuildScenarios: Scenario[] = [
       const contextDir = path.join(tmp.dir, 'ctx');
       await using client = await connect(ctx);
       const base: BuildSpec = { name: 'outputs', contextDir, dockerfile: path.join(contextDir, 'Dockerfile'), network: 'none', auth: false };
-      const tarFile = path.join(tmp.dir, 'rootfs.tar');
+      // A missing parent directory is created, as buildx does.
+      const tarFile = path.join(tmp.dir, 'out', 'nested', 'rootfs.tar');
       await buildImage(client, { ...base, outputs: [{ type: 'tar', dest: tarFile }] });
       const listing = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n');
       assert.ok(listing.includes('built.txt') && listing.includes('bin/busybox'), 'the tar holds the image filesystem');
+      // A destination that cannot be written fails the build with the path, and the process lives on.
+      fs.writeFileSync(path.join(tmp.dir, 'blocker'), 'a file, not a directory');
+      const unwritable = await failure(buildImage(client, { ...base, outputs: [{ type: 'tar', dest: path.join(tmp.dir, 'blocker', 'rootfs.tar') }] }));
+      assert.match(unwritable.message, /blocker/);
 
       const tag = `nxbk-e2e/load-${ctx.transport}:${Date.now()}`;
       const loaded = await buildImage(client, { ...base, outputs: [{ type: 'load', names: [tag] }] });

@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { BuildkitError } from '../../errors';
 import { decodeBytesMessage } from '../../protocol/bytes-message';
 import type { Attachable, SessionServiceRegistry } from '../../session/attachable';
@@ -70,13 +71,19 @@ export class FileSendProvider implements Attachable {
 
 /** Append every BytesMessage to `file` until the daemon half-closes, then end the call OK. */
 async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: string, onComplete: (bytes: number) => void): Promise<void> {
+  // Like `docker buildx build -o type=tar,dest=a/b.tar`, a missing parent directory is created.
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
   const out = fs.createWriteStream(file, { mode: 0o644 });
+  // Always listened to: an unheard failed open or write (EACCES, ENOSPC) would crash the process.
+  let writeError: Error | undefined;
+  out.on('error', (err) => (writeError ??= err));
   let bytes = 0;
   try {
     // Events, not `for await`: the async iterator destroys the call when the
     // loop ends, and a destroyed call can no longer send the OK status the
     // daemon waits for after its half-close.
     await new Promise<void>((resolve, reject) => {
+      out.once('error', reject);
       call.on('data', (message: Buffer) => {
         const data = decodeBytesMessage(message);
         bytes += data.length;
@@ -90,8 +97,9 @@ async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: 
       call.once('cancelled', () => reject(new BuildkitError('cancelled', 'the daemon cancelled the output transfer')));
     });
   } finally {
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (!writeError) await new Promise<void>((resolve) => out.end(() => resolve()));
   }
+  if (writeError) throw BuildkitError.from(writeError, `cannot write ${file}`);
   // Report before ending the call: the daemon's solve can finish right after.
   onComplete(bytes);
   call.end();

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { imageLinkScenarios } from './scenarios/image-links';
+import { e2eEnvironment } from './support/daemons';
+import { imagesUnder, inspectImage, removeImagesUnder } from './support/engine-images';
+import { createNxWorkspace, type NxWorkspace } from './support/nx-workspace';
+
+const env = e2eEnvironment();
+
+// The engine's sessions go over Control/Session; the Docker /session transport is covered by the foundation suite.
+for (const daemon of env.daemons) {
+  describe(`${daemon.name} (image links)`, () => {
+    for (const scenario of imageLinkScenarios) {
+      test(scenario.name, () => scenario.run({ daemon, transport: 'grpc' }), 120_000);
+    }
+  });
+}
+
+// The same through Nx: `run-many` with an image FROM another project's image,
+// whose project neither pushes nor loads. The Nx CLI runs under Node (the
+// executor under Bun is covered by the scenarios above).
+const docker = env.daemons.find((d) => d.kind === 'docker');
+describe.skipIf(!docker)(`nx run-many: an image FROM another project's image, neither pushed nor loaded (${docker?.name ?? 'skipped: needs a Docker engine'})`, () => {
+  const runId = randomBytes(4).toString('hex');
+  const prefix = `nxbk-e2e-nx-links-${runId}`;
+  const stamp = randomBytes(16).toString('hex');
+  const sock = docker ? docker.address.replace(/^docker:\/\//, '') : '';
+  let ws: NxWorkspace;
+
+  beforeAll(() => {
+    ws = createNxWorkspace(
+      {
+        // Project names unique to this file, so the link names (`nx-buildkit-link/linkbase-image:<run>`) are ours alone.
+        'linkbase/project.json': JSON.stringify({ name: 'linkbase', targets: { image: { options: { imageName: `${prefix}/base` } } } }),
+        'linkbase/Dockerfile': 'FROM nxbk-base:latest\nCOPY stamp.txt /stamp.txt\n',
+        'linkbase/stamp.txt': `${stamp}\n`,
+        'linkapp/project.json': JSON.stringify({
+          name: 'linkapp',
+          targets: { image: { options: { imageName: `${prefix}/app`, outputs: [{ type: 'local', dest: 'dist/out/linkapp' }] } } },
+        }),
+        'linkapp/Dockerfile': `FROM ${prefix}/base AS base\nRUN cat /stamp.txt > /seen\nFROM scratch\nCOPY --from=base /seen /seen\n`,
+      },
+      { options: { builder: docker!.address, network: 'none', progress: 'plain' } },
+    );
+    ws.git('add', '-A');
+    ws.git('commit', '-qm', 'fixture');
+  });
+
+  afterAll(async () => {
+    if (sock) await removeImagesUnder(sock, prefix);
+    ws?.[Symbol.dispose]();
+  });
+
+  test('--print shows the link; the run builds linkapp on exactly the linkbase of this run and leaves no link behind', async () => {
+    const printed = ws.nx('node', ['run-many', '-t', 'image', '--print', '--output-style=static']);
+    expect(printed.status, printed.stdout + printed.stderr).toBe(0);
+    expect(printed.stdout).toContain('linkapp:image FROM linkbase:image: linked in-daemon');
+
+    const r = ws.nx('node', ['run-many', '-t', 'image', '--skip-nx-cache', '--output-style=static']);
+    const out = r.stdout + r.stderr;
+    expect(r.status, out).toBe(0);
+    expect(fs.readFileSync(path.join(ws.dir, 'dist/out/linkapp/seen'), 'utf8').trim()).toBe(stamp);
+    // linkbase was neither loaded nor pushed: its name is not in the engine, and its metadata names only its own image.
+    expect(await inspectImage(sock, `${prefix}/base:latest`)).toBeUndefined();
+    const metadata = JSON.parse(fs.readFileSync(path.join(ws.dir, 'dist/images/linkbase/metadata.json'), 'utf8')) as { imageNames: string[]; 'image.name': string };
+    expect(metadata.imageNames).toEqual([`${prefix}/base:latest`]);
+    expect(metadata['image.name']).not.toContain('nx-buildkit-link');
+    expect(Object.keys(await imagesUnder(sock, 'nx-buildkit-link')).filter((n) => n.startsWith('nx-buildkit-link/linkbase-image:'))).toEqual([]);
+  }, 180_000);
+});
