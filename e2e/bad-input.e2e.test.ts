@@ -4,7 +4,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { e2eEnvironment } from './support/daemons';
 import { tempDir, writeTree } from './support/files';
-import { createNxWorkspace, type NxWorkspace } from './support/nx-workspace';
+import { createFixtureWorkspace } from './support/fixture-workspace';
+import type { NxWorkspace } from './support/nx-workspace';
 
 // The bad-input matrix: one table, each row one kind of bad input, run
 // through the real Nx CLI (under Node) and the nx-buildkit:image executor on
@@ -65,6 +66,8 @@ const noRegistry = registry ? {} : { skip: 'no authenticated registry (registryA
 // A sleep no other process on the machine runs, so the test can tell whether the helper was killed.
 const hangingSleep = 'sleep 2999';
 const failedLine = /^\[bad\] failed: bad:image: /gm;
+/** Rows refused by the option checks before anything starts: the message says nothing was built, and it comes fast. */
+const nothingBuilt = { error: /^invalid options, nothing was built:$/gm, withinMs: 30_000 };
 
 const rows: Row[] = [
   {
@@ -87,14 +90,13 @@ const rows: Row[] = [
     name: 'executor options of wrong types (several fields)',
     scope: 'before-start',
     options: { load: 'yes', concurrency: 'four', tags: 'latest', buildArgs: ['A=1'] },
-    error: /^invalid options, nothing was built:$/gm,
+    ...nothingBuilt,
     statement: [
       'bad:image: option "load": Invalid input: expected boolean, received string',
       'bad:image: option "concurrency": Invalid input: expected number, received string',
       'bad:image: option "tags": Invalid input: expected array, received string',
       'bad:image: option "buildArgs": Invalid input: expected record, received array',
     ],
-    withinMs: 30_000,
   },
   {
     name: 'unknown Dockerfile target stage',
@@ -133,18 +135,16 @@ const rows: Row[] = [
     name: 'invalid builder address (bad scheme)',
     scope: 'run',
     args: ['--builder=ftp://127.0.0.1:9'],
-    error: /^invalid options, nothing was built:$/gm,
+    ...nothingBuilt,
     statement: ['option "builder": invalid builder address "ftp://127.0.0.1:9": unknown scheme "ftp"'],
-    withinMs: 30_000,
   },
   {
     name: 'TLS file missing',
     scope: 'before-start',
     options: { builderTls: { caFile: 'tls/missing-ca.pem' } },
     args: ['--builder=tcp://127.0.0.1:PORT'],
-    error: /^invalid options, nothing was built:$/gm,
+    ...nothingBuilt,
     statement: ['bad:image: option "builderTls.caFile": WS/tls/missing-ca.pem does not exist'],
-    withinMs: 30_000,
   },
   {
     name: 'TLS file wrong (garbage PEM)',
@@ -152,9 +152,8 @@ const rows: Row[] = [
     options: { builderTls: { caFile: 'tls/garbage.pem' } },
     files: { 'tls/garbage.pem': '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n' },
     args: ['--builder=tcp://127.0.0.1:PORT'],
-    error: /^invalid options, nothing was built:$/gm,
+    ...nothingBuilt,
     statement: ['bad:image: option "builderTls.caFile": WS/tls/garbage.pem holds a PEM certificate that cannot be parsed'],
-    withinMs: 30_000,
   },
   {
     name: 'registry that refuses auth (wrong password)',
@@ -227,15 +226,7 @@ describe.skipIf(!docker)(`bad input matrix through nx-buildkit:image (${docker?.
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     port = (listener.address() as net.AddressInfo).port;
     // The executor finds credential helpers on its PATH; the workspace's Nx runs see the environment of its creation.
-    const savedPath = process.env.PATH;
-    process.env.PATH = `${helpers.dir}${path.delimiter}${savedPath}`;
-    try {
-      ws = createNxWorkspace(pristine, basePluginOptions);
-    } finally {
-      process.env.PATH = savedPath;
-    }
-    ws.git('add', '-A');
-    ws.git('commit', '-qm', 'fixture');
+    ws = createFixtureWorkspace(pristine, basePluginOptions, { PATH: `${helpers.dir}${path.delimiter}${process.env.PATH}` });
   });
 
   afterAll(() => {

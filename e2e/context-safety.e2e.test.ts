@@ -6,17 +6,12 @@ import { contextSafetyScenarios } from './scenarios/context-safety';
 import { e2eEnvironment } from './support/daemons';
 import { tempDir, writeTree } from './support/files';
 import { createNxWorkspace, type NxWorkspace } from './support/nx-workspace';
+import { describeScenarios } from './support/scenario-suites';
 
 const env = e2eEnvironment();
 
 // Engine-level scenarios on every daemon (sessions over Control/Session).
-for (const daemon of env.daemons) {
-  describe(`${daemon.name} (context safety)`, () => {
-    for (const scenario of contextSafetyScenarios) {
-      test(scenario.name, () => scenario.run({ daemon, transport: 'grpc' }), 120_000);
-    }
-  });
-}
+describeScenarios(contextSafetyScenarios, { timeout: 120_000, title: 'context safety' });
 
 // The executor under the real Nx CLI: contexts, Dockerfiles and named
 // contexts outside the workspace stop the run before anything starts

@@ -1,20 +1,4 @@
-import { describe, test } from 'bun:test';
 import { dockerfileBuildScenarios } from './scenarios/dockerfile-build';
-import { e2eEnvironment, sessionTransports } from './support/daemons';
+import { describeScenarios } from './support/scenario-suites';
 
-const env = e2eEnvironment();
-const timeout = 60_000;
-
-for (const scenario of dockerfileBuildScenarios.filter((s) => !s.perDaemon)) {
-  test(scenario.name, () => scenario.run({ daemon: env.daemons[0]!, transport: 'grpc' }), timeout);
-}
-
-for (const daemon of env.daemons) {
-  for (const transport of sessionTransports(daemon)) {
-    describe(`${daemon.name} (sessions over ${transport === 'grpc' ? 'Control/Session' : 'Docker /session'})`, () => {
-      for (const scenario of dockerfileBuildScenarios.filter((s) => s.perDaemon)) {
-        test(scenario.name, () => scenario.run({ daemon, transport }), timeout);
-      }
-    });
-  }
-}
+describeScenarios(dockerfileBuildScenarios, { timeout: 60_000, transports: 'feature' });

@@ -5,18 +5,14 @@ import path from 'node:path';
 import { imageLinkScenarios } from './scenarios/image-links';
 import { e2eEnvironment } from './support/daemons';
 import { imagesUnder, inspectImage, removeImagesUnder } from './support/engine-images';
-import { createNxWorkspace, type NxWorkspace } from './support/nx-workspace';
+import { createFixtureWorkspace } from './support/fixture-workspace';
+import type { NxWorkspace } from './support/nx-workspace';
+import { describeScenarios } from './support/scenario-suites';
 
 const env = e2eEnvironment();
 
 // The engine's sessions go over Control/Session; the Docker /session transport is covered by the foundation suite.
-for (const daemon of env.daemons) {
-  describe(`${daemon.name} (image links)`, () => {
-    for (const scenario of imageLinkScenarios) {
-      test(scenario.name, () => scenario.run({ daemon, transport: 'grpc' }), 120_000);
-    }
-  });
-}
+describeScenarios(imageLinkScenarios, { timeout: 120_000, title: 'image links' });
 
 // The same through Nx: `run-many` with an image FROM another project's image,
 // whose project neither pushes nor loads. The Nx CLI runs under Node (the
@@ -30,7 +26,7 @@ describe.skipIf(!docker)(`nx run-many: an image FROM another project's image, ne
   let ws: NxWorkspace;
 
   beforeAll(() => {
-    ws = createNxWorkspace(
+    ws = createFixtureWorkspace(
       {
         // Project names unique to this file, so the link names (`nx-buildkit-link/linkbase-image:<run>`) are ours alone.
         'linkbase/project.json': JSON.stringify({ name: 'linkbase', targets: { image: { options: { imageName: `${prefix}/base` } } } }),
@@ -44,8 +40,6 @@ describe.skipIf(!docker)(`nx run-many: an image FROM another project's image, ne
       },
       { options: { builder: docker!.address, network: 'none', progress: 'plain' } },
     );
-    ws.git('add', '-A');
-    ws.git('commit', '-qm', 'fixture');
   });
 
   afterAll(async () => {

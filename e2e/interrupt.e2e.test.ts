@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { daemonsHome, e2eEnvironment } from './support/daemons';
 import { removeImagesUnder } from './support/engine-images';
-import { createNxWorkspace, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
+import { createFixtureWorkspace } from './support/fixture-workspace';
+import type { NxRuntime, NxWorkspace } from './support/nx-workspace';
 
 // Ctrl-C and SIGTERM to a real `nx run-many -t image` while its builds run
 // on a real Docker engine: Nx must exit within 5 s with a failure, the
@@ -102,9 +103,7 @@ for (const docker of engines) for (const runtime of ['node', 'bun'] as const sat
         tree[`apps/${p}/project.json`] = JSON.stringify({ name: p, targets: { image: { options: { imageName: `${prefix}/${p}` } } } });
         tree[`apps/${p}/Dockerfile`] = `FROM nxbk-base:latest\nRUN echo ${p}\n`;
       }
-      ws = createNxWorkspace(tree, { options: { builder: docker.address, network: 'none', progress: 'plain' } });
-      ws.git('add', '-A');
-      ws.git('commit', '-qm', 'fixture');
+      ws = createFixtureWorkspace(tree, { options: { builder: docker.address, network: 'none', progress: 'plain' } });
       // A successful run first: each target has a metadata file from it.
       const r = ws.nx(runtime, ['run-many', '-t', 'image', '--output-style=static']);
       if (r.status !== 0) throw new Error(`the first run failed:\n${r.stdout}\n${r.stderr}`);

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { e2eEnvironment, type E2eDaemon } from './support/daemons';
 import { deleteManifest, imagesUnder, inspectImage, manifestHead, removeImagesUnder, engineRequest } from './support/engine-images';
-import { createNxWorkspace, repoRoot, type NxRun, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
+import { createFixtureWorkspace } from './support/fixture-workspace';
+import { repoRoot, type NxRun, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
 
 // The nx-buildkit:image executor as Nx runs it: the real Nx CLI (under Node,
 // then under Bun, each forking its batch worker with its own runtime) on a
@@ -83,29 +84,23 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
     beforeAll(() => {
       const image = (name: string, options: Record<string, unknown> = {}) => ({ targets: { image: { options: { imageName: `${prefix}/${name}`, ...options } } } });
       // The secret lib-x's build reads: the workspace's Nx runs see the environment of its creation.
-      process.env.NXBK_E2E_TOKEN = 'e2e-token';
-      try {
-        ws = createNxWorkspace(
-          {
-            'base/project.json': JSON.stringify({ name: 'base', ...image('base', { tags: ['latest', '{{sha}}'] }) }),
-            'base/Dockerfile': 'FROM nxbk-base:latest\nCOPY hello.txt /hello.txt\n',
-            'base/hello.txt': 'hello\n',
-            // app-a and app-b: FROM base's image (which `load` puts into the engine), both with the shared context.
-            'apps/app-a/project.json': JSON.stringify({ name: 'app-a', ...image('app-a', { context: 'shared' }) }),
-            'apps/app-a/Dockerfile': `FROM ${prefix}/base\nCOPY . /ctx\nRUN cat /hello.txt\n`,
-            'apps/app-b/project.json': JSON.stringify({ name: 'app-b', ...image('app-b', { context: 'shared' }) }),
-            'apps/app-b/Dockerfile': `FROM ${prefix}/base:latest\nCOPY . /ctx/\n`,
-            ...shared,
-            'libs/lib-x/project.json': JSON.stringify({ name: 'lib-x', ...image('lib-x', { secrets: [{ id: 'token', env: 'NXBK_E2E_TOKEN' }] }) }),
-            'libs/lib-x/Dockerfile': 'FROM nxbk-base:latest\nRUN --mount=type=secret,id=token test -s /run/secrets/token\n',
-          },
-          { options: { builder: docker!.address, network: 'none', load: true, progress: 'plain' } },
-        );
-      } finally {
-        delete process.env.NXBK_E2E_TOKEN;
-      }
-      ws.git('add', '-A');
-      ws.git('commit', '-qm', 'fixture');
+      ws = createFixtureWorkspace(
+        {
+          'base/project.json': JSON.stringify({ name: 'base', ...image('base', { tags: ['latest', '{{sha}}'] }) }),
+          'base/Dockerfile': 'FROM nxbk-base:latest\nCOPY hello.txt /hello.txt\n',
+          'base/hello.txt': 'hello\n',
+          // app-a and app-b: FROM base's image (which `load` puts into the engine), both with the shared context.
+          'apps/app-a/project.json': JSON.stringify({ name: 'app-a', ...image('app-a', { context: 'shared' }) }),
+          'apps/app-a/Dockerfile': `FROM ${prefix}/base\nCOPY . /ctx\nRUN cat /hello.txt\n`,
+          'apps/app-b/project.json': JSON.stringify({ name: 'app-b', ...image('app-b', { context: 'shared' }) }),
+          'apps/app-b/Dockerfile': `FROM ${prefix}/base:latest\nCOPY . /ctx/\n`,
+          ...shared,
+          'libs/lib-x/project.json': JSON.stringify({ name: 'lib-x', ...image('lib-x', { secrets: [{ id: 'token', env: 'NXBK_E2E_TOKEN' }] }) }),
+          'libs/lib-x/Dockerfile': 'FROM nxbk-base:latest\nRUN --mount=type=secret,id=token test -s /run/secrets/token\n',
+        },
+        { options: { builder: docker!.address, network: 'none', load: true, progress: 'plain' } },
+        { NXBK_E2E_TOKEN: 'e2e-token' },
+      );
     });
 
     afterAll(async () => {
@@ -245,7 +240,7 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
     const nx = (...args: string[]) => outcome(ws.nx(runtime, [...args, '--output-style=static']));
 
     beforeAll(() => {
-      ws = createNxWorkspace(
+      ws = createFixtureWorkspace(
         {
           'pushed/project.json': JSON.stringify({ name: 'pushed', targets: { image: { options: { imageName: `${registry}/${repository}`, push: true, insecureRegistry: true } } } }),
           'pushed/Dockerfile': 'FROM nxbk-base:latest\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /copy.txt\n',
@@ -253,8 +248,6 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
         },
         { options: { builder: containerd!.address, network: 'none', progress: 'plain' } },
       );
-      ws.git('add', '-A');
-      ws.git('commit', '-qm', 'fixture');
     });
 
     afterAll(async () => {

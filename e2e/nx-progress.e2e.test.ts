@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { e2eEnvironment } from './support/daemons';
-import { createNxWorkspace, repoRoot, type NxRun, type NxWorkspace } from './support/nx-workspace';
+import { createFixtureWorkspace } from './support/fixture-workspace';
+import { repoRoot, type NxRun, type NxWorkspace } from './support/nx-workspace';
 
 // Progress modes, the aggregated metadata file and secret redaction, as a
 // user of the Nx executor sees them: the real Nx CLI (under Node) on a
@@ -42,38 +43,26 @@ const echoing = [
   '',
 ].join('\n');
 
-/** Every file under `dir` that contains one of the secrets (bytes, so binary files such as Nx's database count too). */
-function filesWithSecrets(dir: string): string[] {
+/** Every regular file under `dir` (recursively; none if `dir` does not exist) whose bytes satisfy `test`. */
+function filesWhere(dir: string, test: (bytes: Buffer) => boolean): string[] {
   const hits: string[] = [];
   const walk = (d: string) => {
     if (!fs.existsSync(d)) return;
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
       const abs = path.join(d, entry.name);
       if (entry.isDirectory()) walk(abs);
-      else if (entry.isFile()) {
-        const bytes = fs.readFileSync(abs);
-        if (forbidden.some((s) => bytes.includes(Buffer.from(s)))) hits.push(abs);
-      }
+      else if (entry.isFile() && test(fs.readFileSync(abs))) hits.push(abs);
     }
   };
   walk(dir);
   return hits;
 }
 
+/** Every file under `dir` that contains one of the secrets (bytes, so binary files such as Nx's database count too). */
+const filesWithSecrets = (dir: string) => filesWhere(dir, (bytes) => forbidden.some((s) => bytes.includes(Buffer.from(s))));
+
 /** Files under `dir` whose text contains `marker`. */
-function filesContaining(dir: string, marker: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!fs.existsSync(d)) return;
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const abs = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(abs);
-      else if (entry.isFile() && fs.readFileSync(abs, 'utf8').includes(marker)) out.push(abs);
-    }
-  };
-  walk(dir);
-  return out;
-}
+const filesContaining = (dir: string, marker: string) => filesWhere(dir, (bytes) => bytes.toString('utf8').includes(marker));
 
 const leaks = (text: string) => forbidden.filter((s) => text.includes(s));
 
@@ -89,38 +78,32 @@ describe.skipIf(!docker)(`progress modes, aggregated metadata and secret redacti
   };
 
   beforeAll(() => {
-    process.env.NXBK_LEAK_SECRET = envSecret;
-    try {
-      const project = (name: string, options: Record<string, unknown>) => JSON.stringify({ name, targets: { image: { options: { imageName: `nxbk-e2e-progress/${name}`, ...options } } } });
-      ws = createNxWorkspace(
-        {
-          '.gitignore': 'node_modules\ndist\n.nx\n.secrets\n',
-          '.secrets/s.txt': fileSecret,
-          'leak-env/project.json': project('leak-env', { secrets: [{ id: 's', env: 'NXBK_LEAK_SECRET' }], outputs: [{ type: 'local', dest: 'dist/out/leak-env' }] }),
-          'leak-env/Dockerfile': echoing,
-          'leak-file/project.json': project('leak-file', { secrets: [{ id: 's', file: '.secrets/s.txt' }], outputs: [{ type: 'local', dest: 'dist/out/leak-file' }] }),
-          'leak-file/Dockerfile': echoing,
-          // Fails in the step that prints the secret: the error quotes the step's last lines.
-          // Slow enough to be seen running, then the same secret-printing steps.
-          'live/project.json': project('live', { secrets: [{ id: 's', env: 'NXBK_LEAK_SECRET' }], outputs: [{ type: 'local', dest: 'dist/out/live' }] }),
-          'live/Dockerfile': echoing.replace('AS build\n', 'AS build\nRUN for i in 1 2 3 4 5; do echo "tick $i"; sleep 1; done\n'),
-          'leak-fail/project.json': project('leak-fail', { secrets: [{ id: 's', env: 'NXBK_LEAK_SECRET' }] }),
-          'leak-fail/Dockerfile': 'FROM nxbk-base:latest\nRUN --mount=type=secret,id=s echo "about to fail with $(cat /run/secrets/s)"; exit 3\n',
-          ...(hasOci
-            ? {
-                'img/project.json': project('img', { outputs: [{ type: 'oci', dest: 'dist/oci/img.tar' }] }),
-                'img/Dockerfile': 'FROM nxbk-base:latest\nRUN echo built > /built\n',
-              }
-            : {}),
-        },
-        // noCache: every run executes the step that prints the secrets (a cached step prints nothing).
-        { options: { builder: docker!.address, network: 'none', noCache: true, bakeMetadataFile: 'dist/bake.json' } },
-      );
-    } finally {
-      delete process.env.NXBK_LEAK_SECRET;
-    }
-    ws.git('add', '-A');
-    ws.git('commit', '-qm', 'fixture');
+    const project = (name: string, options: Record<string, unknown>) => JSON.stringify({ name, targets: { image: { options: { imageName: `nxbk-e2e-progress/${name}`, ...options } } } });
+    ws = createFixtureWorkspace(
+      {
+        '.gitignore': 'node_modules\ndist\n.nx\n.secrets\n',
+        '.secrets/s.txt': fileSecret,
+        'leak-env/project.json': project('leak-env', { secrets: [{ id: 's', env: 'NXBK_LEAK_SECRET' }], outputs: [{ type: 'local', dest: 'dist/out/leak-env' }] }),
+        'leak-env/Dockerfile': echoing,
+        'leak-file/project.json': project('leak-file', { secrets: [{ id: 's', file: '.secrets/s.txt' }], outputs: [{ type: 'local', dest: 'dist/out/leak-file' }] }),
+        'leak-file/Dockerfile': echoing,
+        // Fails in the step that prints the secret: the error quotes the step's last lines.
+        // Slow enough to be seen running, then the same secret-printing steps.
+        'live/project.json': project('live', { secrets: [{ id: 's', env: 'NXBK_LEAK_SECRET' }], outputs: [{ type: 'local', dest: 'dist/out/live' }] }),
+        'live/Dockerfile': echoing.replace('AS build\n', 'AS build\nRUN for i in 1 2 3 4 5; do echo "tick $i"; sleep 1; done\n'),
+        'leak-fail/project.json': project('leak-fail', { secrets: [{ id: 's', env: 'NXBK_LEAK_SECRET' }] }),
+        'leak-fail/Dockerfile': 'FROM nxbk-base:latest\nRUN --mount=type=secret,id=s echo "about to fail with $(cat /run/secrets/s)"; exit 3\n',
+        ...(hasOci
+          ? {
+              'img/project.json': project('img', { outputs: [{ type: 'oci', dest: 'dist/oci/img.tar' }] }),
+              'img/Dockerfile': 'FROM nxbk-base:latest\nRUN echo built > /built\n',
+            }
+          : {}),
+      },
+      // noCache: every run executes the step that prints the secrets (a cached step prints nothing).
+      { options: { builder: docker!.address, network: 'none', noCache: true, bakeMetadataFile: 'dist/bake.json' } },
+      { NXBK_LEAK_SECRET: envSecret },
+    );
     const probe = spawnSync('node', ['-e', "process.stdout.write(require('nx/src/utils/cache-directory').cacheDir)"], { cwd: ws.dir, encoding: 'utf8' });
     nxCache = probe.stdout.trim() || path.join(ws.dir, '.nx', 'cache');
     nxEnv = {

@@ -13,14 +13,47 @@ const packageName = 'nx-buildkit';
  * hashes what it prints, so the command holds only workspace-relative paths:
  * the same on every machine, and so the same hash for a remote cache.
  *
+ * Nx runs it for every image task of every run, cache hits included, and a
+ * Node process costs 50–100 ms to start: for 100 cached images that was most
+ * of the run (bench/nx-planning). So under `sh` a `grep` answers first for
+ * metadata that was not pushed, the usual case, which has nothing to ask a
+ * registry: it prints the checker's own `ok` for it. Node still runs when the
+ * file says `"pushed": true`, and when grep cannot read it (missing: the
+ * checker says `ok`; unreadable: the checker says so, and the target runs).
+ * The executor writes the file with `JSON.stringify`, so `"pushed": true`
+ * has the one form the pattern matches; a match elsewhere in the file only
+ * costs the Node check.
+ *
  * The checker is found as `node_modules/nx-buildkit/…` when the workspace
  * installs the package there (the usual case), else by this package's own
  * location.
  */
-export function checkImageCommand(workspaceRoot: string, metadataFile: string, dockerConfig?: string): string {
-  const args = [checkerPath(workspaceRoot), ...(dockerConfig ? ['--docker-config', dockerConfig] : []), metadataFile];
-  return ['node', ...args.map(shellWord)].join(' ');
+export function checkImageCommand(workspaceRoot: string, metadataFile: string, dockerConfig?: string, platform: NodeJS.Platform = process.platform): string {
+  return checkImageCommands(workspaceRoot, platform)(metadataFile, dockerConfig);
 }
+
+/** {@link checkImageCommand} for one workspace, its checker found once. */
+export type CheckImageCommand = (metadataFile: string, dockerConfig?: string) => string;
+
+/**
+ * {@link checkImageCommand} for many projects of one workspace: the checker's
+ * path is looked up once, not once per project (inference of thousands of
+ * projects otherwise spends its time in `stat`).
+ */
+export function checkImageCommands(workspaceRoot: string, platform: NodeJS.Platform = process.platform): CheckImageCommand {
+  const checker = checkerPath(workspaceRoot);
+  return (metadataFile, dockerConfig) => {
+    const args = [checker, ...(dockerConfig ? ['--docker-config', dockerConfig] : []), metadataFile];
+    const node = ['node', ...args.map(shellWord)].join(' ');
+    // cmd /C has no grep: Windows always asks Node.
+    if (platform === 'win32') return node;
+    // grep exits 0 on a match, 1 on none, 2 when it cannot read the file.
+    return `grep -qs ${pushedPattern} ${shellWord(metadataFile)}; case $? in 1) echo ok;; *) ${node};; esac`;
+  };
+}
+
+/** `"pushed": true` as the executor writes it (any spacing), as a single-quoted basic regular expression. */
+const pushedPattern = `'"pushed"[[:space:]]*:[[:space:]]*true'`;
 
 function checkerPath(workspaceRoot: string): string {
   const installed = path.join(workspaceRoot, 'node_modules', packageName, checkerInPackage);

@@ -79,7 +79,7 @@ describe('createNodes', () => {
         '!{projectRoot}/*.md/**',
         { dependentTasksOutputFiles: '**/metadata.json' },
         { env: 'SOURCE_DATE_EPOCH' },
-        { runtime: expect.stringMatching(/^node \S+\/dist\/check-image\.cjs dist\/images\/images\/app-a\/metadata\.json$/) },
+        { runtime: expect.stringMatching(/ node \S+\/dist\/check-image\.cjs dist\/images\/images\/app-a\/metadata\.json;; esac$/) },
       ],
       outputs: ['{workspaceRoot}/dist/images/{projectRoot}/metadata.json', '{workspaceRoot}/dist/images/{projectRoot}/build-report.json'],
       dependsOn: [{ projects: ['base'], target: 'image' }],
@@ -143,6 +143,19 @@ describe('createNodes', () => {
     expect(inputs).not.toContain('!{projectRoot}/general');
   });
 
+  test('an ignore file that is a directory is passed over, as BuildKit does', async () => {
+    const root = workspace({
+      'app/Dockerfile': 'FROM alpine\n',
+      'app/Dockerfile.dockerignore/readme': 'not an ignore file\n',
+      'app/.dockerignore': 'general\n',
+      'web/Dockerfile': 'FROM alpine\n',
+      'web/.dockerignore/x': 'nothing\n',
+    });
+    const p = await projects(root);
+    expect(p['app']!.targets.image!.inputs).toContain('!{projectRoot}/general');
+    expect((p['web']!.targets.image!.inputs as unknown[]).filter((i) => typeof i === 'string' && i.startsWith('!'))).toEqual([]);
+  });
+
   test('the workspace root can be an image project', async () => {
     const root = workspace({ 'package.json': '{ "name": "monorepo" }', Dockerfile: 'FROM alpine\n' });
     const p = await projects(root);
@@ -167,8 +180,8 @@ describe('createNodes', () => {
     });
     const p = await projects(root, { options: { dockerConfig: '.docker' } });
     const runtime = (project: string) => (p[project]!.targets.image!.inputs as Array<{ runtime?: string }>).find((i) => i.runtime)?.runtime;
-    expect(runtime('app')).toBe('node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker "out/app meta.json"');
-    expect(runtime('web')).toBe('node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker dist/images/web/metadata.json');
+    expect(runtime('app')).toEndWith(' "out/app meta.json"; case $? in 1) echo ok;; *) node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker "out/app meta.json";; esac');
+    expect(runtime('web')).toEndWith(' dist/images/web/metadata.json; case $? in 1) echo ok;; *) node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker dist/images/web/metadata.json;; esac');
   });
 
   test('invalid options fail before any file is read', async () => {

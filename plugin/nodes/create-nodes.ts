@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult } from '@nx/devkit';
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
 import { parsePluginOptions, type NormalizedPluginOptions, type NxBuildkitPluginOptions } from '../config/plugin-options';
 import { dependencyProjects, findImageDependencies, ImageIndex, type ImageProject } from './image-projects';
-import { checkImageCommand } from './check-image-command';
+import { checkImageCommands, type CheckImageCommand } from './check-image-command';
 import { inferImageTarget } from './image-target';
 import { readProjectOnDisk, type ProjectOnDisk } from './project-on-disk';
 
@@ -28,12 +28,15 @@ export const createNodes: CreateNodes<NxBuildkitPluginOptions> = [
   async (files, rawOptions, context) => {
     const options = parsePluginOptions(rawOptions);
     // `dot: false`: `**` skips hidden directories, so `.devcontainer/Dockerfile` needs a pattern naming it.
-    const dockerfiles = files.filter((f) => options.dockerfilePatterns.some((p) => minimatch(f, p, { dot: false })));
+    // Compiled once per call, not once per file: compiling is what costs.
+    const patterns = options.dockerfilePatterns.map((p) => new Minimatch(p, { dot: false }));
+    const dockerfiles = files.filter((f) => patterns.some((p) => p.match(f)));
     const roots = rootsOf(dockerfiles);
     const projects = new Map([...roots.keys()].map((root) => [root, readProjectOnDisk(context.workspaceRoot, root, options.targetName)]));
     const index = new ImageIndex([...projects.values()].map((p) => imageProject(p, options)));
+    const checkImage = checkImageCommands(context.workspaceRoot);
     return createNodesFromFiles(
-      (file) => inferProject(file, roots, projects, index, options, context),
+      (file) => inferProject(file, roots, projects, index, options, checkImage, context),
       dockerfiles,
       rawOptions ?? {},
       context,
@@ -47,6 +50,7 @@ function inferProject(
   projects: Map<string, ProjectOnDisk>,
   index: ImageIndex,
   options: NormalizedPluginOptions,
+  checkImage: CheckImageCommand,
   context: CreateNodesContext,
 ): CreateNodesResult {
   const root = rootOf(file);
@@ -75,7 +79,7 @@ function inferProject(
             dependsOnProjects: dependencyProjects(deps),
             targetName: options.targetName,
             defaults: options.options,
-            registryCheck: registryCheck(context.workspaceRoot, root, { ...options.options, ...project.targetOptions }),
+            registryCheck: registryCheck(checkImage, root, { ...options.options, ...project.targetOptions }),
           }),
         },
       },
@@ -89,9 +93,9 @@ function inferProject(
  * (project files and plugin options; a `metadataFile` set elsewhere leaves the
  * check reading a file that does not exist, i.e. checking nothing).
  */
-function registryCheck(workspaceRoot: string, root: string, options: Record<string, unknown>): string {
+function registryCheck(checkImage: CheckImageCommand, root: string, options: Record<string, unknown>): string {
   const metadataFile = typeof options['metadataFile'] === 'string' ? options['metadataFile'] : path.posix.join('dist/images', root, 'metadata.json');
-  return checkImageCommand(workspaceRoot, metadataFile, typeof options['dockerConfig'] === 'string' ? options['dockerConfig'] : undefined);
+  return checkImage(metadataFile, typeof options['dockerConfig'] === 'string' ? options['dockerConfig'] : undefined);
 }
 
 /** The project's image options as the executor will see them: project settings over plugin defaults. */
@@ -105,10 +109,14 @@ function imageProject(p: ProjectOnDisk, options: NormalizedPluginOptions): Image
  */
 function readIgnoreFile(workspaceRoot: string, root: string, dockerfile: string): { path: string; text: string } | undefined {
   for (const candidate of [`${dockerfile}.dockerignore`, path.posix.join(root, '.dockerignore')]) {
+    const file = path.join(workspaceRoot, candidate);
+    // Missing (or a directory): BuildKit goes on to the next candidate, and so do we. Asked without
+    // an exception: most projects have neither file, and a thrown ENOENT costs ten times the stat.
+    if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) continue;
     try {
-      return { path: candidate, text: fs.readFileSync(path.join(workspaceRoot, candidate), 'utf8') };
+      return { path: candidate, text: fs.readFileSync(file, 'utf8') };
     } catch {
-      // Missing (or a directory): BuildKit goes on to the next candidate, and so do we.
+      // Gone or unreadable since the stat: as if missing.
     }
   }
   return undefined;

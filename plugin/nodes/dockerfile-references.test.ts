@@ -29,4 +29,15 @@ describe('parseDockerfileReferences', () => {
   ])('%s', (_name, text, expected) => {
     expect(refs(text)).toEqual(expected);
   });
+
+  test('a text parsed before gives the same answer, whatever the caller did with the first', () => {
+    const text = 'FROM base AS b\nCOPY --from=tools /x /x\n';
+    const first = parseDockerfileReferences(text);
+    first[0]!.ref = 'changed';
+    first.push({ ref: 'extra', kind: 'from', line: 9 });
+    expect(parseDockerfileReferences(text)).toEqual([
+      { ref: 'base', kind: 'from', line: 1 },
+      { ref: 'tools', kind: 'copy-from', line: 2 },
+    ]);
+  });
 });

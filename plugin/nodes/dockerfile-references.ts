@@ -29,6 +29,26 @@ interface Instruction {
  * which is all that decides where instructions start.
  */
 export function parseDockerfileReferences(text: string): DockerfileReference[] {
+  let refs = parsed.get(text);
+  if (!refs) {
+    if (parsed.size >= maxParsed) parsed.clear();
+    refs = parse(text);
+    parsed.set(text, refs);
+  }
+  // Copies: the cached entries must stay as parsed whatever callers do with theirs.
+  return refs.map((r) => ({ ...r }));
+}
+
+/**
+ * Parsed Dockerfiles by text. Nx runs createNodes and then createDependencies
+ * in the same plugin process, and both read every Dockerfile: the second pass
+ * (and a long-lived Nx daemon's next graph) then parses nothing unchanged.
+ * Cleared when it grows past a bound.
+ */
+const parsed = new Map<string, DockerfileReference[]>();
+const maxParsed = 10_000;
+
+function parse(text: string): DockerfileReference[] {
   const stages = new Set<string>();
   const refs: DockerfileReference[] = [];
   const add = (ref: string | undefined, kind: ReferenceKind, line: number) => {

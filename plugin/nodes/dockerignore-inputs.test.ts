@@ -24,6 +24,29 @@ describe('dockerignoreInputs', () => {
     expect(dockerignoreInputs(text, keep)).toEqual(expected);
   });
 
+  test('a pattern seen before is judged again for each project\'s own files', () => {
+    // The compiled globs are shared across calls; what they protect must not be.
+    expect(dockerignoreInputs('api.*\n', ['Dockerfile', '.dockerignore'])).toEqual(['!{projectRoot}/api.*', '!{projectRoot}/api.*/**']);
+    expect(dockerignoreInputs('api.*\n', ['api.Dockerfile', 'api.Dockerfile.dockerignore'])).toEqual([]);
+    expect(dockerignoreInputs('api.*\n', ['Dockerfile'])).toEqual(['!{projectRoot}/api.*', '!{projectRoot}/api.*/**']);
+  });
+
+  test('an ignore text translated before gives the same answer, whatever the caller did with the first', () => {
+    const first = dockerignoreInputs('logs\n', keep);
+    first.push('!{projectRoot}/extra');
+    expect(dockerignoreInputs('logs\n', keep)).toEqual(['!{projectRoot}/logs', '!{projectRoot}/logs/**']);
+  });
+
+  test('more distinct patterns than the compiled-glob cache holds still translate exactly', () => {
+    const names = Array.from({ length: 1500 }, (_, i) => `dir${i}`);
+    const out = dockerignoreInputs([...names, 'Dockerfile', 'dir7'].join('\n'), keep);
+    expect(out).toHaveLength(names.length * 2);
+    expect(out).toContain('!{projectRoot}/dir1499/**');
+    expect(out).not.toContain('!{projectRoot}/Dockerfile');
+    // And the cache, cleared on the way, answers the same afterwards.
+    expect(dockerignoreInputs('Dockerfile\ndir7\n', keep)).toEqual(['!{projectRoot}/dir7', '!{projectRoot}/dir7/**']);
+  });
+
   test('a Dockerfile-specific ignore file is protected by its own name', () => {
     expect(dockerignoreInputs('*.dockerignore\n', ['api.Dockerfile', 'api.Dockerfile.dockerignore'])).toEqual([]);
   });

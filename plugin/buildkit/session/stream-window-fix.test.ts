@@ -1,30 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { Duplex } from 'node:stream';
+import { H2_PREFACE as preface, h2Frame as frame, h2Settings as settings, h2WindowUpdate as windowUpdate } from '../testing/http2-frames';
 import { fixStreamWindows } from './stream-window-fix';
 
-const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-const frame = (type: number, flags: number, stream: number, payload: Buffer | number[] = []) => {
-  const body = Buffer.from(payload);
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(body.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return Buffer.concat([h, body]);
-};
-const settings = (...pairs: Array<[number, number]>) => {
-  const b = Buffer.alloc(6 * pairs.length);
-  pairs.forEach(([id, v], i) => {
-    b.writeUInt16BE(id, i * 6);
-    b.writeUInt32BE(v, i * 6 + 2);
-  });
-  return frame(4, 0, 0, b);
-};
-const windowUpdate = (stream: number, increment: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(increment);
-  return frame(8, 0, stream, b);
-};
 const headers = (stream: number, flags = 0x4) => frame(1, flags, stream, [0x82, 0x84]);
 const data = (stream: number, bytes: number, flags = 0) => frame(0, flags, stream, Buffer.alloc(bytes, 0xab));
 const INITIAL_WINDOW_SIZE = 4;

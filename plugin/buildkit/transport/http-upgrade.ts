@@ -23,7 +23,8 @@ export async function upgradeToH2c(
     if (/[\r\n]/.test(name + value)) throw new BuildkitError('invalid-argument', `HTTP header ${name} contains a line break`);
   }
   const socket = 'socketPath' in endpoint ? net.connect(endpoint.socketPath) : net.connect(endpoint.port, endpoint.host);
-  const where = 'socketPath' in endpoint ? endpoint.socketPath : `${endpoint.host}:${endpoint.port}`;
+  // Named as the builder address is (docker://<socket>), so errors match what the user configured.
+  const where = 'socketPath' in endpoint ? `docker://${endpoint.socketPath}` : `${endpoint.host}:${endpoint.port}`;
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise<net.Socket>((resolve, reject) => {
     let buffered = Buffer.alloc(0);

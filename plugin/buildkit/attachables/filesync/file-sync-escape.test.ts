@@ -1,13 +1,9 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import fs from 'node:fs';
-import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
-import { Duplex, PassThrough } from 'node:stream';
-import { Session } from '../../session/session';
-import { FileSyncProvider, type SyncedDir } from './file-sync-provider';
-import { isDirectory, isSymlink } from './go-file-mode';
-import { decodePacket, encodePacket, type Packet } from './wire';
+import { diffCopy, everyFile } from '../../testing/diff-copy-call';
+import { withFileSyncSession as withSession } from '../../testing/file-sync-session';
 
 // A daemon that asks for more than it was given: unknown, `..` and absolute
 // dir-names, followpaths and include patterns that climb out, symlinks that
@@ -30,108 +26,22 @@ fs.symlinkSync('../not planned', path.join(root, 'up'));
 fs.symlinkSync(path.join(other, 'secret.txt'), path.join(root, 'abs-link'));
 fs.symlinkSync('..', path.join(root, 'sub/parent'));
 
-/** Two connected in-process duplexes. */
-function pair(): [Duplex, Duplex] {
-  const aToB = new PassThrough();
-  const bToA = new PassThrough();
-  const a = new Duplex({ read() {}, write(c, _e, cb) { aToB.write(c, cb); }, final(cb) { aToB.end(); cb(); } });
-  const b = new Duplex({ read() {}, write(c, _e, cb) { bToA.write(c, cb); }, final(cb) { bToA.end(); cb(); } });
-  aToB.on('data', (c: Buffer) => b.push(c));
-  bToA.on('data', (c: Buffer) => a.push(c));
-  aToB.on('end', () => b.push(null));
-  bToA.on('end', () => a.push(null));
-  return [a, b];
-}
-
-const frame = (p: Packet) => {
-  const body = encodePacket(p);
-  const out = Buffer.alloc(5 + body.length);
-  out.writeUInt32BE(body.length, 1);
-  body.copy(out, 5);
-  return out;
-};
-
-interface Transfer {
-  status: string;
-  message: string;
-  /** Listed entries (`dir/`, `file`, `link -> target`), in id order. */
-  listing: string[];
-  /** Every content byte received, concatenated. */
-  content: string;
-}
-
-/**
- * One DiffCopy as a daemon makes it: headers in, the listing out; then REQ
- * for `request(listing)` ids (default: every listed regular file), FIN.
- */
-async function diffCopy(client: http2.ClientHttp2Session, headers: Record<string, string | string[]>, request?: (listing: string[]) => number[]): Promise<Transfer> {
-  const req = client.request({ ':method': 'POST', ':path': '/moby.filesync.v1.FileSync/DiffCopy', 'content-type': 'application/grpc', te: 'trailers', ...headers });
-  const listing: string[] = [];
-  const files: number[] = [];
-  let content = '';
-  let status = '';
-  let message = '';
-  let pending = Buffer.alloc(0);
-  req.on('data', (chunk: Buffer) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 5 && pending.length >= 5 + pending.readUInt32BE(1)) {
-      const packet = decodePacket(pending.subarray(5, 5 + pending.readUInt32BE(1)));
-      pending = pending.subarray(5 + pending.readUInt32BE(1));
-      if (packet.type === 'STAT' && packet.stat) {
-        const s = packet.stat;
-        if (!isDirectory(s.mode) && !isSymlink(s.mode)) files.push(listing.length);
-        listing.push(isDirectory(s.mode) ? `${s.path}/` : isSymlink(s.mode) ? `${s.path} -> ${s.linkname}` : s.path);
-      } else if (packet.type === 'STAT') {
-        for (const id of request ? request(listing) : files) req.write(frame({ type: 'REQ', id }));
-        req.write(frame({ type: 'FIN' }));
-      } else if (packet.type === 'DATA' && packet.data) {
-        content += Buffer.from(packet.data).toString('utf8');
-      } else if (packet.type === 'FIN') {
-        req.end();
-      }
-    }
-  });
-  const onStatus = (h: http2.IncomingHttpHeaders) => {
-    if (h['grpc-status'] !== undefined) status = String(h['grpc-status']);
-    if (h['grpc-message'] !== undefined) message = decodeURIComponent(String(h['grpc-message']));
-    if (status !== '' && !req.writableEnded) req.end();
-  };
-  req.on('response', onStatus);
-  req.on('trailers', onStatus);
-  await new Promise((r) => req.on('close', r));
-  return { status, message, listing, content };
-}
-
-async function withSession(dirs: Record<string, SyncedDir>, run: (client: http2.ClientHttp2Session, provider: FileSyncProvider) => Promise<void>): Promise<void> {
-  const [ours, daemon] = pair();
-  const provider = new FileSyncProvider(dirs);
-  const session = new Session({ attachables: [provider] });
-  await session.open(async () => ours);
-  const client = http2.connect('http://localhost', { createConnection: () => daemon as never });
-  try {
-    await run(client, provider);
-  } finally {
-    client.destroy();
-    await session.close();
-  }
-}
-
 const everythingInside = ['abs-link -> ' + path.join(other, 'secret.txt'), 'ok.txt', 'sub/', 'sub/inner.txt', 'sub/parent -> ..', 'up -> ../not planned'];
 
 describe('FileSync serves only the planned directories', () => {
   test('a dir-name that was not planned is refused, however it is spelled', async () => {
     await withSession({ 'ctx-planned': { dir: root } }, async (client, provider) => {
       for (const name of ['ctx-other', '../ctx-planned', 'ctx-planned/..', 'ctx-planned/../ctx-planned', '/ctx-planned', other, root, '..', '.', '', 'ctx-planned ', 'CTX-PLANNED']) {
-        const r = await diffCopy(client, { 'dir-name': name });
+        const r = await diffCopy(client, { 'dir-name': name }, everyFile);
         expect({ name, status: r.status, listing: r.listing, content: r.content }).toEqual({ name, status: '5', listing: [], content: '' });
         // (HTTP/2 may trim the header's surrounding blanks; refused either way.)
         expect(r.message).toStartWith('no access allowed to dir "');
       }
       // No header at all is no name either.
-      expect((await diffCopy(client, {})).status).toBe('5');
+      expect((await diffCopy(client, {}, everyFile)).status).toBe('5');
       expect(provider.counters.filesSent).toBe(0);
       // The planned name itself works, and sends only what is inside (links as links).
-      const ok = await diffCopy(client, { 'dir-name': 'ctx-planned' });
+      const ok = await diffCopy(client, { 'dir-name': 'ctx-planned' }, everyFile);
       expect(ok.status).toBe('0');
       expect(ok.listing).toEqual(everythingInside);
       expect(ok.content).toBe('ok\ninner\n');
@@ -151,7 +61,7 @@ describe('FileSync serves only the planned directories', () => {
         { 'include-patterns': ['up/**', 'sub/parent/**'] },
       ];
       for (const headers of attempts) {
-        const r = await diffCopy(client, { 'dir-name': 'ctx-planned', ...headers });
+        const r = await diffCopy(client, { 'dir-name': 'ctx-planned', ...headers }, everyFile);
         expect(r.status, JSON.stringify(headers)).toBe('0');
         expect(r.content, JSON.stringify(headers)).not.toContain(secret);
         // Every listed path is relative, below the root, and a link is listed as a link.

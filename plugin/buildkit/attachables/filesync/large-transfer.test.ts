@@ -14,43 +14,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Duplex, PassThrough } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { Session } from '../../session/session';
+import { duplexPair } from '../../testing/duplex-pair';
+import { H2, H2_PREFACE, h2Frame as frame, h2HeaderBlock as headerBlock, h2Settings, h2WindowUpdate } from '../../testing/http2-frames';
+import { packetMessage } from '../../testing/packet-message';
 import { FileSyncProvider } from './file-sync-provider';
 import { isRegularFile } from './go-file-mode';
-import { decodePacket, encodePacket, type Packet } from './wire';
+import { decodePacket, type Packet } from './wire';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-large-'));
 afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
-
-/** Two connected in-process duplexes. */
-function pair(): [Duplex, Duplex] {
-  const aToB = new PassThrough();
-  const bToA = new PassThrough();
-  const a = new Duplex({ read() {}, write(c, _e, cb) { aToB.write(c, cb); }, final(cb) { aToB.end(); cb(); } });
-  const b = new Duplex({ read() {}, write(c, _e, cb) { bToA.write(c, cb); }, final(cb) { bToA.end(); cb(); } });
-  aToB.on('data', (c: Buffer) => b.push(c));
-  bToA.on('data', (c: Buffer) => a.push(c));
-  return [a, b];
-}
-
-const F = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8 } as const;
-const frame = (type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)) => {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(stream, 5);
-  return Buffer.concat([h, payload]);
-};
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
-};
-/** HPACK "literal header field without indexing, new name", plain strings (all ours are < 127 bytes). */
-const headerBlock = (fields: Array<[string, string]>) =>
-  Buffer.concat(fields.flatMap(([k, v]) => [Buffer.from([0, k.length]), Buffer.from(k), Buffer.from([v.length]), Buffer.from(v)]));
 
 interface Transfer {
   files: Map<string, ReturnType<typeof createHash>>;
@@ -77,7 +51,7 @@ class DaemonPeer {
     /** Raise the initial window to `to` once `after` bytes arrived, as grpc-go's estimator does. */
     private readonly raise: { after: number; to: number },
   ) {
-    conn.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(F.SETTINGS, 0, 0)]));
+    conn.write(Buffer.concat([H2_PREFACE, frame(H2.SETTINGS, 0, 0)]));
     conn.on('data', (c: Buffer) => this.read(c));
   }
 
@@ -90,13 +64,7 @@ class DaemonPeer {
     let listed = false;
     let open = 0;
     const transfer: Transfer = { files, bytes: 0, done: Promise.resolve() };
-    const send = (p: Packet) => {
-      const body = encodePacket(p);
-      const msg = Buffer.alloc(5 + body.length);
-      msg.writeUInt32BE(body.length, 1);
-      body.copy(msg, 5);
-      this.conn.write(frame(F.DATA, 0, id, msg));
-    };
+    const send = (p: Packet) => this.conn.write(frame(H2.DATA, 0, id, packetMessage(p)));
     transfer.done = new Promise<void>((resolve, reject) => {
       const maybeFin = () => listed && open === 0 && send({ type: 'FIN' });
       this.streams.set(id, {
@@ -124,7 +92,7 @@ class DaemonPeer {
               maybeFin();
             }
           } else if (p.type === 'FIN') {
-            this.conn.write(frame(F.DATA, 0x1, id));
+            this.conn.write(frame(H2.DATA, 0x1, id));
             resolve();
           } else reject(new Error(`unexpected ${p.type}: ${Buffer.from(p.data ?? []).toString()}`));
         },
@@ -135,7 +103,7 @@ class DaemonPeer {
       [':method', 'POST'], [':scheme', 'http'], [':path', '/moby.filesync.v1.FileSync/DiffCopy'], [':authority', 'localhost'],
       ['content-type', 'application/grpc'], ['te', 'trailers'], ['dir-name', dirName],
     ]);
-    this.conn.write(frame(F.HEADERS, 0x4, id, headers));
+    this.conn.write(frame(H2.HEADERS, 0x4, id, headers));
     return transfer;
   }
 
@@ -147,10 +115,10 @@ class DaemonPeer {
       const [type, flags, id] = [this.inbox[3]!, this.inbox[4]!, this.inbox.readUInt32BE(5) & 0x7fffffff];
       const payload = this.inbox.subarray(9, 9 + len);
       this.inbox = this.inbox.subarray(9 + len);
-      if (type === F.SETTINGS && !(flags & 1)) this.conn.write(frame(F.SETTINGS, 1, 0));
-      else if (type === F.PING && !(flags & 1)) this.conn.write(frame(F.PING, 1, 0, payload));
-      else if (type === F.DATA) this.onData(id, payload, flags);
-      else if ((type === F.HEADERS && flags & 1) || type === F.RST_STREAM) this.streams.get(id)?.onEnd();
+      if (type === H2.SETTINGS && !(flags & 1)) this.conn.write(frame(H2.SETTINGS, 1, 0));
+      else if (type === H2.PING && !(flags & 1)) this.conn.write(frame(H2.PING, 1, 0, payload));
+      else if (type === H2.DATA) this.onData(id, payload, flags);
+      else if ((type === H2.HEADERS && flags & 1) || type === H2.RST_STREAM) this.streams.get(id)?.onEnd();
     }
   }
 
@@ -160,14 +128,14 @@ class DaemonPeer {
     // Connection-level credit comes back as data arrives, stream-level as it is read; both at a quarter of the limit.
     this.connPending += payload.length;
     if (this.connPending >= this.connLimit / 4) {
-      this.conn.write(frame(F.WINDOW_UPDATE, 0, 0, u32(this.connPending)));
+      this.conn.write(h2WindowUpdate(0, this.connPending));
       this.connPending = 0;
     }
     if (!s) return;
     s.buf = Buffer.concat([s.buf, payload]);
     s.pending += payload.length;
     if (s.pending >= this.streamLimit / 4) {
-      this.conn.write(frame(F.WINDOW_UPDATE, 0, id, u32(s.pending)));
+      this.conn.write(h2WindowUpdate(id, s.pending));
       s.pending = 0;
     }
     while (s.buf.length >= 5 && s.buf.length >= 5 + s.buf.readUInt32BE(1)) {
@@ -178,11 +146,8 @@ class DaemonPeer {
     if (!this.raised && this.received >= this.raise.after) {
       // grpc-go: one connection WINDOW_UPDATE for the difference, then SETTINGS with the new initial window.
       this.raised = true;
-      this.conn.write(frame(F.WINDOW_UPDATE, 0, 0, u32(this.raise.to - this.connLimit)));
-      const settings = Buffer.alloc(6);
-      settings.writeUInt16BE(4);
-      settings.writeUInt32BE(this.raise.to, 2);
-      this.conn.write(frame(F.SETTINGS, 0, 0, settings));
+      this.conn.write(h2WindowUpdate(0, this.raise.to - this.connLimit));
+      this.conn.write(h2Settings([4 /* SETTINGS_INITIAL_WINDOW_SIZE */, this.raise.to]));
       this.connLimit = this.streamLimit = this.raise.to;
     }
     if (flags & 1) s.onEnd();
@@ -200,7 +165,7 @@ function tree(name: string, size: number): { dir: string; digest: string } {
 }
 
 async function withDaemon(dirs: Record<string, string>, raise: { after: number; to: number }, run: (peer: DaemonPeer) => Promise<void>) {
-  const [ours, theirs] = pair();
+  const [ours, theirs] = duplexPair();
   const session = new Session({ attachables: [new FileSyncProvider(Object.fromEntries(Object.entries(dirs).map(([k, dir]) => [k, { dir }])))] });
   await session.open(async () => ours);
   try {
