@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { BuildkitError } from '../../errors';
-import { collectGarbageSoon } from '../../runtime/collect-garbage-soon';
+import { collectGarbage } from '../../runtime/collect-garbage';
 import type { PacketStream } from './packet-stream';
 import type { TreeEntry } from './walk-tree';
 import { dataHeaderRoom, encodePacket, finishDataPacket, statOf } from './wire';
@@ -23,8 +23,8 @@ export interface SendTotals {
 const chunkBytes = 32 * 1024;
 /** Enough chunk buffers for everything the transport holds before it pushes back. */
 const maxPooledBuffers = 64;
-/** How much content goes out between two garbage-collection hints (see runtime/collect-garbage-soon.ts). */
-const collectEveryBytes = 64 * 1024 * 1024;
+/** How much content goes out between two garbage-collection hints (see runtime/collect-garbage.ts). */
+const collectEveryBytes = 32 * 1024 * 1024;
 /**
  * How far (in entries) the listing may run ahead of the receiver's latest
  * request while content waits to be sent. The receiver reads the stream in
@@ -208,7 +208,7 @@ class TreeSender {
     this.sinceCollection += sent;
     if (this.sinceCollection >= collectEveryBytes) {
       this.sinceCollection = 0;
-      collectGarbageSoon();
+      collectGarbage();
     }
   }
 
