@@ -74,11 +74,12 @@ for (const runtime of ['node', 'bun'] as const) {
         '!{projectRoot}/node_modules/**',
         { dependentTasksOutputFiles: '**/metadata.json' },
         { env: 'SOURCE_DATE_EPOCH' },
-        // A grep answers for images that were not pushed; Node asks the registry about the rest (check-image-command.ts).
+        // A grep answers for images that were not pushed; the checker (under Bun where installed) asks the registry about the rest (check-image-command.ts).
         {
           runtime:
             `grep -qs '"pushed"[[:space:]]*:[[:space:]]*true' dist/images/images/app-a/metadata.json; ` +
-            'case $? in 1) echo ok;; *) node node_modules/nx-buildkit/dist/check-image.cjs dist/images/images/app-a/metadata.json;; esac',
+            'case $? in 1) echo ok;; *) if command -v bun >/dev/null 2>&1; then bun node_modules/nx-buildkit/dist/check-image.cjs dist/images/images/app-a/metadata.json; ' +
+            'else node node_modules/nx-buildkit/dist/check-image.cjs dist/images/images/app-a/metadata.json; fi;; esac',
         },
       ]);
       expect(a.outputs).toEqual(['{workspaceRoot}/dist/images/{projectRoot}/metadata.json', '{workspaceRoot}/dist/images/{projectRoot}/build-report.json']);

@@ -23,9 +23,20 @@ function workspace(): string {
   return root;
 }
 
+/** A PATH of only sh, grep and node: a machine without Bun. */
+function pathWithoutBun(): string {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-no-bun-'));
+  dirs.push(bin);
+  for (const tool of ['sh', 'grep', 'node']) {
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    fs.symlinkSync(fs.realpathSync(found), path.join(bin, tool));
+  }
+  return bin;
+}
+
 /** Run a runtime input as Nx does on POSIX: `sh -c` from the workspace root; stdout and stderr are what Nx hashes. */
-function run(root: string, command: string): string {
-  const r = spawnSync('sh', ['-c', command], { cwd: root, encoding: 'utf8' });
+function run(root: string, command: string, env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync('sh', ['-c', command], { cwd: root, encoding: 'utf8', env });
   return (r.stdout + r.stderr).trim();
 }
 
@@ -48,6 +59,16 @@ describe('checkImageCommand', () => {
     fs.writeFileSync(path.join(root, 'out/b meta.json'), '{"imageNames":["r/b"],"pushed" :true}');
     expect(run(root, checkImageCommand(root, 'dist/images/a/metadata.json'))).toBe('checker ran: dist/images/a/metadata.json');
     expect(run(root, checkImageCommand(root, 'out/b meta.json', '.docker'))).toBe('checker ran: --docker-config .docker out/b meta.json');
+  });
+
+  test('the checker runs under Bun where Bun is installed, else under Node, printing the same', () => {
+    const root = workspace();
+    const checker = path.join(root, 'node_modules/nx-buildkit/dist/check-image.cjs');
+    fs.writeFileSync(checker, "console.log(typeof Bun === 'undefined' ? 'node' : 'bun');\n");
+    writeMetadata(root, 'm.json', { pushed: true });
+    const command = checkImageCommand(root, 'm.json');
+    expect(run(root, command)).toBe('bun');
+    expect(run(root, command, { ...process.env, PATH: pathWithoutBun() })).toBe('node');
   });
 
   test('metadata grep cannot read (missing, a directory) is left to Node, which knows what to say', () => {

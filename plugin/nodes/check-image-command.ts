@@ -6,8 +6,8 @@ const checkerInPackage = 'dist/check-image.cjs';
 const packageName = 'nx-buildkit';
 
 /**
- * The command of an image target's runtime input: `node <checker> <metadata
- * file>`, which prints `ok` unless the image the metadata file names was
+ * The command of an image target's runtime input: `<bun|node> <checker>
+ * <metadata file>`, which prints `ok` unless the image the metadata file names was
  * pushed and its registry no longer serves the digest (plugin/cache/). Nx
  * runs it from the workspace root with `sh -c` (`cmd /C` on Windows) and
  * hashes what it prints, so the command holds only workspace-relative paths:
@@ -17,7 +17,7 @@ const packageName = 'nx-buildkit';
  * Node process costs 50–100 ms to start: for 100 cached images that was most
  * of the run (bench/nx-planning). So under `sh` a `grep` answers first for
  * metadata that was not pushed, the usual case, which has nothing to ask a
- * registry: it prints the checker's own `ok` for it. Node still runs when the
+ * registry: it prints the checker's own `ok` for it. The checker still runs when the
  * file says `"pushed": true`, and when grep cannot read it (missing: the
  * checker says `ok`; unreadable: the checker says so, and the target runs).
  * The executor writes the file with `JSON.stringify`, so `"pushed": true`
@@ -43,12 +43,15 @@ export type CheckImageCommand = (metadataFile: string, dockerConfig?: string) =>
 export function checkImageCommands(workspaceRoot: string, platform: NodeJS.Platform = process.platform): CheckImageCommand {
   const checker = checkerPath(workspaceRoot);
   return (metadataFile, dockerConfig) => {
-    const args = [checker, ...(dockerConfig ? ['--docker-config', dockerConfig] : []), metadataFile];
-    const node = ['node', ...args.map(shellWord)].join(' ');
+    const args = [checker, ...(dockerConfig ? ['--docker-config', dockerConfig] : []), metadataFile].map(shellWord).join(' ');
     // cmd /C has no grep: Windows always asks Node.
-    if (platform === 'win32') return node;
-    // grep exits 0 on a match, 1 on none, 2 when it cannot read the file.
-    return `grep -qs ${pushedPattern} ${shellWord(metadataFile)}; case $? in 1) echo ok;; *) ${node};; esac`;
+    if (platform === 'win32') return `node ${args}`;
+    // grep exits 0 on a match, 1 on none, 2 when it cannot read the file. The
+    // checker prints the same under either runtime; Bun starts it in a third
+    // of Node's time (about 25 ms against 75), which is most of a cached
+    // pushed image's cost, so Bun runs it where it is installed.
+    const checkerRun = `if command -v bun >/dev/null 2>&1; then bun ${args}; else node ${args}; fi`;
+    return `grep -qs ${pushedPattern} ${shellWord(metadataFile)}; case $? in 1) echo ok;; *) ${checkerRun};; esac`;
   };
 }
 
