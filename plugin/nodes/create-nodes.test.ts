@@ -79,7 +79,7 @@ describe('createNodes', () => {
         '!{projectRoot}/*.md/**',
         { dependentTasksOutputFiles: '**/metadata.json' },
         { env: 'SOURCE_DATE_EPOCH' },
-        { runtime: expect.stringMatching(/ node \S+\/dist\/check-image\.cjs dist\/images\/images\/app-a\/metadata\.json;; esac$/) },
+        { runtime: expect.stringMatching(/ node \S+\/dist\/check-image\.cjs dist\/images\/images\/app-a\/metadata\.json; fi;; esac$/) },
       ],
       outputs: ['{workspaceRoot}/dist/images/{projectRoot}/metadata.json', '{workspaceRoot}/dist/images/{projectRoot}/build-report.json'],
       dependsOn: [{ projects: ['base'], target: 'image' }],
@@ -180,8 +180,9 @@ describe('createNodes', () => {
     });
     const p = await projects(root, { options: { dockerConfig: '.docker' } });
     const runtime = (project: string) => (p[project]!.targets.image!.inputs as Array<{ runtime?: string }>).find((i) => i.runtime)?.runtime;
-    expect(runtime('app')).toEndWith(' "out/app meta.json"; case $? in 1) echo ok;; *) node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker "out/app meta.json";; esac');
-    expect(runtime('web')).toEndWith(' dist/images/web/metadata.json; case $? in 1) echo ok;; *) node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker dist/images/web/metadata.json;; esac');
+    expect(runtime('app')).toEndWith(' "out/app meta.json"; else node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker "out/app meta.json"; fi;; esac');
+    expect(runtime('app')).toContain('then bun node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker "out/app meta.json";');
+    expect(runtime('web')).toEndWith(' dist/images/web/metadata.json; else node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker dist/images/web/metadata.json; fi;; esac');
   });
 
   test('invalid options fail before any file is read', async () => {
