@@ -37,6 +37,12 @@ describe.skipIf(!docker)(`nx run-many: an image FROM another project's image, ne
           targets: { image: { options: { imageName: `${prefix}/app`, outputs: [{ type: 'local', dest: 'dist/out/linkapp' }] } } },
         }),
         'linkapp/Dockerfile': `FROM ${prefix}/base AS base\nRUN cat /stamp.txt > /seen\nFROM scratch\nCOPY --from=base /seen /seen\n`,
+        // buildx bake's way: a named context `target:<project>` stands for that project's image of this run.
+        'linkbake/project.json': JSON.stringify({
+          name: 'linkbake',
+          targets: { image: { options: { imageName: `${prefix}/bake`, namedContexts: { 'base-stage': 'target:linkbase' }, outputs: [{ type: 'local', dest: 'dist/out/linkbake' }] } } },
+        }),
+        'linkbake/Dockerfile': 'FROM base-stage AS base\nRUN cat /stamp.txt > /seen\nFROM scratch\nCOPY --from=base /seen /seen\n',
       },
       { options: { builder: docker!.address, network: 'none', progress: 'plain' } },
     );
@@ -51,11 +57,16 @@ describe.skipIf(!docker)(`nx run-many: an image FROM another project's image, ne
     const printed = ws.nx('node', ['run-many', '-t', 'image', '--print', '--output-style=static']);
     expect(printed.status, printed.stdout + printed.stderr).toBe(0);
     expect(printed.stdout).toContain('linkapp:image FROM linkbase:image: linked in-daemon');
+    expect(printed.stdout).toContain('linkbake:image FROM linkbase:image: linked in-daemon');
+    // The plugin infers the task dependency from the `target:` named context.
+    const bake = ws.nxJson<{ targets: { image: { dependsOn?: unknown } } }>('node', ['show', 'project', 'linkbake', '--json']);
+    expect(bake.targets.image.dependsOn).toEqual([{ projects: ['linkbase'], target: 'image' }]);
 
     const r = ws.nx('node', ['run-many', '-t', 'image', '--skip-nx-cache', '--output-style=static']);
     const out = r.stdout + r.stderr;
     expect(r.status, out).toBe(0);
     expect(fs.readFileSync(path.join(ws.dir, 'dist/out/linkapp/seen'), 'utf8').trim()).toBe(stamp);
+    expect(fs.readFileSync(path.join(ws.dir, 'dist/out/linkbake/seen'), 'utf8').trim()).toBe(stamp);
     // linkbase was neither loaded nor pushed: its name is not in the engine, and its metadata names only its own image.
     expect(await inspectImage(sock, `${prefix}/base:latest`)).toBeUndefined();
     const metadata = JSON.parse(fs.readFileSync(path.join(ws.dir, 'dist/images/linkbase/metadata.json'), 'utf8')) as { imageNames: string[]; 'image.name': string };

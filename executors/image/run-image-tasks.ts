@@ -67,13 +67,30 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
   const problems = new Map<string, readonly string[]>();
   const now = new Date();
   const git = await readGitInfo(ctx.workspaceRoot, { env: process.env, signal: ctx.signal });
+  // First every task's options and image names, so that a `target:` named
+  // context can name the image of any task of the run.
+  const parsed = new Map<string, { options: ImageExecutorOptions; resolved: Awaited<ReturnType<typeof resolveNamesAndLabels>> }>();
   for (const t of tasks) {
     try {
       const options = parseImageOptions(t.options, { project: t.project, target: t.target });
       const builderProblems = checkBuilderOptions(options, t, ctx.workspaceRoot);
       if (builderProblems.length) throw new InvalidOptionsError(builderProblems);
-      const resolved = await resolveNamesAndLabels(options, t, ctx.workspaceRoot, git, now);
-      const task = normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, resolved);
+      parsed.set(t.taskId, { options, resolved: await resolveNamesAndLabels(options, t, ctx.workspaceRoot, git, now) });
+    } catch (err) {
+      if (err instanceof InvalidOptionsError) problems.set(t.taskId, err.problems);
+      else throw err;
+    }
+  }
+  const imageOfTask = (name: string): string | undefined => {
+    const matching = tasks.filter((t) => t.taskId === name || (!name.includes(':') && t.project === name));
+    return matching.length === 1 ? parsed.get(matching[0]!.taskId)?.resolved.imageNames[0] : undefined;
+  };
+  for (const t of tasks) {
+    const entry = parsed.get(t.taskId);
+    if (!entry) continue;
+    try {
+      const { options, resolved } = entry;
+      const task = normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, { ...resolved, imageOfTask });
       const outside = checkContextPaths(task, { project: t.project, target: t.target, workspaceRoot: ctx.workspaceRoot });
       if (outside.length) throw new InvalidOptionsError(outside);
       normalized.set(t.taskId, task);

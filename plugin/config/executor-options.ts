@@ -70,7 +70,7 @@ export const imageExecutorOptionsSchema = z
     cacheTo: z.array(cacheOption).default([]),
     secrets: z.array(secretOption).default([]),
     ssh: z.array(sshOption).default([]),
-    namedContexts: z.record(nonEmpty, nonEmpty).default({}).describe('name → docker-image://ref, local:<dir>, oci-layout://<dir>[:tag]'),
+    namedContexts: z.record(nonEmpty, nonEmpty).default({}).describe('name → docker-image://ref, local:<dir>, oci-layout://<dir>[:tag], or target:<project>[:<target>] (the image another task of the run builds, linked in the daemon)'),
     allowOutsideWorkspace: z
       .array(nonEmpty)
       .default([])

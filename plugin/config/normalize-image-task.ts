@@ -37,7 +37,13 @@ export function normalizeImageTask(
   options: ImageExecutorOptions,
   info: ProjectInfo,
   dependsOn: readonly string[],
-  resolved: { imageNames: readonly string[]; labels: Readonly<Record<string, string>>; sourceDateEpoch?: string },
+  resolved: {
+    imageNames: readonly string[];
+    labels: Readonly<Record<string, string>>;
+    sourceDateEpoch?: string;
+    /** The image a `target:<project>[:<target>]` named context stands for: the first image name of that task of the run. */
+    imageOfTask?: (task: string) => string | undefined;
+  },
 ): NormalizedImageTask {
   const ws = (p: string) => path.resolve(info.workspaceRoot, p);
   const contextDir = ws(options.context ?? info.projectRoot);
@@ -55,7 +61,7 @@ export function normalizeImageTask(
     buildArgs: resolved.sourceDateEpoch === undefined ? options.buildArgs : { ...options.buildArgs, SOURCE_DATE_EPOCH: resolved.sourceDateEpoch },
     labels: { ...resolved.labels },
     platforms: options.platforms,
-    namedContexts: Object.fromEntries(Object.entries(options.namedContexts).map(([name, value]) => [name, namedContext(value, ws, `${id}: option "namedContexts.${name}"`)])),
+    namedContexts: Object.fromEntries(Object.entries(options.namedContexts).map(([name, value]) => [name, namedContext(value, ws, `${id}: option "namedContexts.${name}"`, resolved.imageOfTask)])),
     noCache: options.noCache,
     pull: options.pull,
     network: options.network,
@@ -75,7 +81,18 @@ export function normalizeImageTask(
   };
 }
 
-function namedContext(value: string, ws: (p: string) => string, where: string): NamedContext {
+/**
+ * `target:<project>[:<target>]` (buildx bake's form) names another image task
+ * of the run: it becomes that task's image, which the engine then links in
+ * the daemon to exactly what that task builds in this run (plugin/engine/links/).
+ */
+function namedContext(value: string, ws: (p: string) => string, where: string, imageOfTask?: (task: string) => string | undefined): NamedContext {
+  if (value.startsWith('target:')) {
+    const task = value.slice('target:'.length);
+    const image = task ? imageOfTask?.(task) : undefined;
+    if (!image) throw new InvalidOptionsError([`${where}: "${value}" names no image task of this run (expected target:<project> or target:<project>:<target> of a task run with this one)`]);
+    return { kind: 'image', ref: image };
+  }
   if (value.startsWith('docker-image://')) return { kind: 'image', ref: value.slice('docker-image://'.length) };
   if (value.startsWith('local:')) return { kind: 'local', dir: ws(value.slice('local:'.length)) };
   if (value.startsWith('oci-layout://')) {
@@ -83,5 +100,5 @@ function namedContext(value: string, ws: (p: string) => string, where: string): 
     const m = /^(.*?)(?::([\w][\w.-]{0,127}))?$/.exec(rest)!;
     return { kind: 'oci-layout', dir: ws(m[1]!), ...(m[2] ? { tag: m[2] } : {}) };
   }
-  throw new InvalidOptionsError([`${where}: "${value}" must start with docker-image://, local: or oci-layout://`]);
+  throw new InvalidOptionsError([`${where}: "${value}" must start with docker-image://, local:, oci-layout:// or target:`]);
 }

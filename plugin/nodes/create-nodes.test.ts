@@ -132,6 +132,17 @@ describe('createNodes', () => {
     expect(p['app']!.targets.image!.dependsOn).toBeUndefined();
   });
 
+  test('a named context naming another project (bake\'s target:<project>, or docker-image:// of its image) is a dependency', async () => {
+    const root = workspace({
+      'base/Dockerfile': 'FROM alpine\n',
+      'tools/Dockerfile': 'FROM alpine\n',
+      'app/project.json': JSON.stringify({ name: 'app', targets: { image: { options: { namedContexts: { stage: 'target:base', t: 'docker-image://tools:latest', x: 'target:nosuch' } } } } }),
+      'app/Dockerfile': 'FROM stage\nCOPY --from=t /bin/tool /bin/tool\n',
+    });
+    const p = await projects(root);
+    expect(p['app']!.targets.image!.dependsOn).toEqual([{ projects: ['base', 'tools'], target: 'image' }]);
+  });
+
   test('a Dockerfile-specific ignore file wins over .dockerignore', async () => {
     const root = workspace({
       'app/Dockerfile': 'FROM alpine\n',

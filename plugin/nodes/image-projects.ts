@@ -8,10 +8,8 @@ export interface ImageProject {
   options: Record<string, unknown>;
 }
 
-/** Another project's image that a Dockerfile uses. */
-export interface ImageDependency extends DockerfileReference {
-  project: string;
-}
+/** Another project's image that a Dockerfile or a named context uses. */
+export type ImageDependency = (DockerfileReference | { ref: string; kind: 'named-context'; name: string }) & { project: string };
 
 /**
  * Which project builds which image: `repository:tag` keys (see
@@ -19,15 +17,22 @@ export interface ImageDependency extends DockerfileReference {
  */
 export class ImageIndex {
   private readonly byKey = new Map<string, string[]>();
+  private readonly names = new Set<string>();
 
   constructor(projects: Iterable<ImageProject>) {
     for (const p of projects) {
+      this.names.add(p.name);
       for (const key of projectImageKeys(p.name, p.options)) {
         const names = this.byKey.get(key) ?? [];
         if (!names.includes(p.name)) names.push(p.name);
         this.byKey.set(key, names);
       }
     }
+  }
+
+  /** Whether `project` builds an image. */
+  hasProject(project: string): boolean {
+    return this.names.has(project);
   }
 
   /** The projects whose image `ref` names; several only when projects share an image name. */
@@ -40,7 +45,10 @@ export class ImageIndex {
 /**
  * The images of other workspace projects that `dockerfile` (the text of
  * `self`'s Dockerfile) uses. A reference that a named context of `self`
- * replaces is skipped: BuildKit takes the named context instead of the image.
+ * replaces is skipped: BuildKit takes the named context instead of the
+ * image. Named contexts count themselves: `target:<project>` (buildx bake's
+ * way to name another target's result) and `docker-image://<ref>` of another
+ * project's image.
  */
 export function findImageDependencies(dockerfile: string, self: ImageProject, index: ImageIndex): ImageDependency[] {
   const replaced = namedContextKeys(self.options.namedContexts);
@@ -51,7 +59,24 @@ export function findImageDependencies(dockerfile: string, self: ImageProject, in
       if (project !== self.name) out.push({ ...ref, project });
     }
   }
+  const named = self.options.namedContexts;
+  if (named && typeof named === 'object') {
+    for (const [name, value] of Object.entries(named as Record<string, unknown>)) {
+      if (typeof value !== 'string') continue;
+      const projects = value.startsWith('target:')
+        ? [targetContextProject(value)].filter((p) => index.hasProject(p))
+        : value.startsWith('docker-image://')
+          ? index.projectsBuilding(value.slice('docker-image://'.length))
+          : [];
+      for (const project of projects) if (project !== self.name) out.push({ ref: value, kind: 'named-context', name, project });
+    }
+  }
   return out;
+}
+
+/** The project a `target:<project>[:<target>]` named context names. */
+export function targetContextProject(value: string): string {
+  return value.slice('target:'.length).split(':')[0]!;
 }
 
 function namedContextKeys(namedContexts: unknown): Set<string> {
