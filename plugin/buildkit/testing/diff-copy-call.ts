@@ -12,6 +12,8 @@ export interface DiffCopyResult {
   listing: string[];
   /** Every content byte received, concatenated (utf8). */
   content: string;
+  /** The text of each fsutil ERR packet the sender sent, in order. */
+  senderErrors: string[];
 }
 
 /** Which ids to request once the listing is in: `files` holds the ids of the listed regular files. */
@@ -31,6 +33,7 @@ export async function diffCopy(client: http2.ClientHttp2Session, headers: Record
   const listing: string[] = [];
   const files: number[] = [];
   let content = '';
+  const senderErrors: string[] = [];
   let status = '';
   let message = '';
   let pending = Buffer.alloc(0);
@@ -50,6 +53,8 @@ export async function diffCopy(client: http2.ClientHttp2Session, headers: Record
         content += Buffer.from(packet.data).toString('utf8');
       } else if (packet.type === 'FIN') {
         req.end();
+      } else if (packet.type === 'ERR') {
+        senderErrors.push(Buffer.from(packet.data ?? []).toString('utf8'));
       }
     }
   });
@@ -61,5 +66,5 @@ export async function diffCopy(client: http2.ClientHttp2Session, headers: Record
   req.on('response', onStatus);
   req.on('trailers', onStatus);
   await new Promise((r) => req.on('close', r));
-  return { status, message, listing, content };
+  return { status, message, listing, content, senderErrors };
 }

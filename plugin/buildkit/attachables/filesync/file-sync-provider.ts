@@ -5,6 +5,7 @@ import { failStream, headerValues, rawMethod, Status } from '../call-status';
 import { admits, allFilters } from './all-filters';
 import { PacketStream } from './packet-stream';
 import { checkPatterns, createPathFilter, type PathFilterOptions } from './patterns/path-filter';
+import { refuseDiffCopy } from './refuse-diff-copy';
 import { sendTree } from './send-tree';
 import { walkTreeBatches, type TreeFilter } from './walk-tree';
 
@@ -46,8 +47,9 @@ export type RequestFilterFactory = (request: DiffCopyRequest, dir: SyncedDir, si
 
 /**
  * `moby.filesync.v1.FileSync`: serves local directories to the daemon by
- * name (`dir-name` header). Unknown names are refused with NOT_FOUND, so a
- * session serves exactly the directories it was given. The daemon's
+ * name (`dir-name` header). Unknown names are refused (an fsutil ERR packet,
+ * then NOT_FOUND; see refuse-diff-copy.ts), so a session serves exactly the
+ * directories it was given. The daemon's
  * `include-patterns`, `exclude-patterns` and `followpaths` are applied as
  * fsutil does; symlinks are sent as links and never followed, so nothing
  * outside a served directory is ever sent.
@@ -83,7 +85,7 @@ export class FileSyncProvider implements Attachable {
     this.counters.diffCopyCalls++;
     const name = headerValues(call.metadata, 'dir-name')[0] ?? '';
     const synced = this.dirs.get(name);
-    if (!synced) return failStream(call, Status.NOT_FOUND, `no access allowed to dir "${name}"`);
+    if (!synced) return refuseDiffCopy(call, Status.NOT_FOUND, `no access allowed to dir "${name}"`);
     const request: DiffCopyRequest = {
       includePatterns: headerValues(call.metadata, 'include-patterns'),
       excludePatterns: headerValues(call.metadata, 'exclude-patterns'),
@@ -96,7 +98,7 @@ export class FileSyncProvider implements Attachable {
       filter = await this.filterFor(request, synced, abort.signal);
     } catch (err) {
       const error = BuildkitError.from(err);
-      return failStream(call, error.code === 'invalid-argument' ? Status.INVALID_ARGUMENT : Status.INTERNAL, error.message);
+      return refuseDiffCopy(call, error.code === 'invalid-argument' ? Status.INVALID_ARGUMENT : Status.INTERNAL, error.message);
     }
     const stream = new PacketStream(call);
     try {
