@@ -14,6 +14,11 @@ describe('classifyFailure', () => {
     ['own session lost', new BuildkitError('session-closed', "the build's session closed before the solve finished"), true],
     ['shared session lost', new BuildkitError('session-closed', "app: the run's shared session serving the build context closed before the build finished"), true],
     ['shared session lost while the frontend read the Dockerfile', new BuildkitError('session-closed', "app: the run's shared session serving the build context closed before the build finished (daemon said: failed to read dockerfile: rpc error: code = Unavailable desc = error reading from server)"), true],
+    [
+      'shared session lost, the daemon ending the solve as CANCELLED',
+      new BuildkitError('session-closed', "s1: the run's shared session serving the build context closed before the build finished (daemon said: solve: failed to read dockerfile: rpc error: code = Canceled desc = grpc: the client connection is closing)", { grpcCode: 1 }),
+      true,
+    ],
     ['no active session race', grpcError(GrpcStatus.UNKNOWN, 'no active session for abc123: context deadline exceeded'), true],
     ['registry 503 on push', grpcError(GrpcStatus.UNKNOWN, 'failed to push 127.0.0.1:5000/app:latest: unexpected status from PUT request: 503 Service Unavailable'), true],
     ['registry 502', grpcError(GrpcStatus.UNKNOWN, 'failed to do request: Head "http://r/v2/app/blobs/sha256:1": 502 Bad Gateway'), true],

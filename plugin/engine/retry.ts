@@ -49,10 +49,13 @@ const transient: Array<[RegExp, string]> = [
 /** Decide whether `error` is worth another attempt. */
 export function classifyFailure(error: unknown): FailureClass {
   const e = BuildkitError.from(error);
+  // Known for a fact (our side saw the session end), whatever the daemon's
+  // words and status quote: when a session's connection drops, the daemon
+  // often ends the solve with CANCELLED ("the client connection is closing"),
+  // which is not a cancellation anybody asked for.
+  if (e.code === 'session-closed') return { transient: true, reason: 'a session went away during the build' };
   if (e.code === 'cancelled' || e.grpcCode === GrpcStatus.CANCELLED) return { transient: false, reason: 'the build was cancelled' };
   if (e.code === 'invalid-argument' || e.grpcCode === GrpcStatus.INVALID_ARGUMENT) return { transient: false, reason: 'invalid argument' };
-  // Known for a fact (our side saw the session end), whatever the daemon's words quote.
-  if (e.code === 'session-closed') return { transient: true, reason: 'a session went away during the build' };
   for (const [pattern, reason] of permanent) if (pattern.test(e.message)) return { transient: false, reason };
   if (e.code === 'unavailable' || e.grpcCode === GrpcStatus.UNAVAILABLE) return { transient: true, reason: 'the builder was unavailable' };
   for (const [pattern, reason] of transient) if (pattern.test(e.message)) return { transient: true, reason };
