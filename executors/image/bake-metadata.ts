@@ -1,6 +1,5 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { redactDeep, type BuildResult } from '../../plugin/buildkit/index';
+import { writeJsonFile } from './write-json-file';
 
 /** One target that succeeded, as the aggregated metadata file records it. */
 export interface BakeMetadataEntry {
@@ -61,10 +60,7 @@ export function decodeExporterResponse(response: Readonly<Record<string, string>
 
 /** Write the aggregated file atomically (a reader never sees half of it), every string redacted. */
 export async function writeBakeMetadata(file: string, entries: readonly BakeMetadataEntry[]): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(redactDeep(bakeMetadata(entries)), null, 2) + '\n');
-  await fs.rename(tmp, file);
+  await writeJsonFile(file, redactDeep(bakeMetadata(entries)));
 }
 
 /** Decoded text, if `value` is standard padded base64 (Node's own decoder would accept nearly anything). */

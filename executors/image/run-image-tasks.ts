@@ -16,6 +16,7 @@ import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
 import { checkContextPaths } from '../../plugin/config/check-context-paths';
 import { checkBuilderOptions } from '../../plugin/config/check-builder-options';
 import { failedTaskLog } from './task-log';
+import { writeJsonFile } from './write-json-file';
 
 /** One Nx task of the batch, as the executor receives it. */
 export interface ImageTaskInput {
@@ -302,13 +303,7 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promi
   const report = { project: n.target.spec.name, steps: result.steps, cacheHit: result.steps.total > 0 && result.steps.cached === result.steps.total, warnings: result.warnings.map((w) => w.short), transfer: result.transfer };
   // Redacted value by value (the files stay valid JSON): nothing a build
   // reports, warnings included, may carry a secret into a file.
-  await writeJson(n.metadataFile, redactDeep(metadata));
-  await writeJson(path.join(path.dirname(n.metadataFile), 'build-report.json'), redactDeep(report));
+  await writeJsonFile(n.metadataFile, redactDeep(metadata));
+  await writeJsonFile(path.join(path.dirname(n.metadataFile), 'build-report.json'), redactDeep(report));
 }
 
-async function writeJson(file: string, value: unknown): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await fs.rename(tmp, file);
-}
