@@ -4,6 +4,7 @@ import type { ImageTarget } from '../engine/image-target';
 import type { ImageExecutorOptions } from './executor-options';
 import { InvalidOptionsError } from './executor-options';
 import { defaultImageRepository } from './image-reference';
+import { parseNamedContextValue } from './named-context-value';
 
 /** What normalization needs to know about the task's project. */
 export interface ProjectInfo {
@@ -87,18 +88,19 @@ export function normalizeImageTask(
  * the daemon to exactly what that task builds in this run (plugin/engine/links/).
  */
 function namedContext(value: string, ws: (p: string) => string, where: string, imageOfTask?: (task: string) => string | undefined): NamedContext {
-  if (value.startsWith('target:')) {
-    const task = value.slice('target:'.length);
-    const image = task ? imageOfTask?.(task) : undefined;
-    if (!image) throw new InvalidOptionsError([`${where}: "${value}" names no image task of this run (expected target:<project> or target:<project>:<target> of a task run with this one)`]);
-    return { kind: 'image', ref: image };
+  const parsed = parseNamedContextValue(value);
+  if (!parsed) throw new InvalidOptionsError([`${where}: "${value}" must start with docker-image://, local:, oci-layout:// or target:`]);
+  switch (parsed.kind) {
+    case 'target': {
+      const image = parsed.task ? imageOfTask?.(parsed.task) : undefined;
+      if (!image) throw new InvalidOptionsError([`${where}: "${value}" names no image task of this run (expected target:<project> or target:<project>:<target> of a task run with this one)`]);
+      return { kind: 'image', ref: image };
+    }
+    case 'image':
+      return parsed;
+    case 'local':
+      return { kind: 'local', dir: ws(parsed.path) };
+    case 'oci-layout':
+      return { kind: 'oci-layout', dir: ws(parsed.path), ...(parsed.tag ? { tag: parsed.tag } : {}) };
   }
-  if (value.startsWith('docker-image://')) return { kind: 'image', ref: value.slice('docker-image://'.length) };
-  if (value.startsWith('local:')) return { kind: 'local', dir: ws(value.slice('local:'.length)) };
-  if (value.startsWith('oci-layout://')) {
-    const rest = value.slice('oci-layout://'.length);
-    const m = /^(.*?)(?::([\w][\w.-]{0,127}))?$/.exec(rest)!;
-    return { kind: 'oci-layout', dir: ws(m[1]!), ...(m[2] ? { tag: m[2] } : {}) };
-  }
-  throw new InvalidOptionsError([`${where}: "${value}" must start with docker-image://, local:, oci-layout:// or target:`]);
 }

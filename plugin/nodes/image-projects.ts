@@ -1,4 +1,5 @@
 import { imageMatchKey, projectImageKeys } from '../config/image-reference';
+import { parseNamedContextValue } from '../config/named-context-value';
 import { parseDockerfileReferences, type DockerfileReference } from './dockerfile-references';
 
 /** A project that builds an image, as far as dependency inference needs to know it. */
@@ -62,21 +63,15 @@ export function findImageDependencies(dockerfile: string, self: ImageProject, in
   const named = self.options.namedContexts;
   if (named && typeof named === 'object') {
     for (const [name, value] of Object.entries(named as Record<string, unknown>)) {
-      if (typeof value !== 'string') continue;
-      const projects = value.startsWith('target:')
-        ? [targetContextProject(value)].filter((p) => index.hasProject(p))
-        : value.startsWith('docker-image://')
-          ? index.projectsBuilding(value.slice('docker-image://'.length))
-          : [];
-      for (const project of projects) if (project !== self.name) out.push({ ref: value, kind: 'named-context', name, project });
+      const parsed = typeof value === 'string' ? parseNamedContextValue(value) : undefined;
+      const projects =
+        parsed?.kind === 'target' ? [parsed.task.split(':')[0]!].filter((p) => index.hasProject(p))
+        : parsed?.kind === 'image' ? index.projectsBuilding(parsed.ref)
+        : [];
+      for (const project of projects) if (project !== self.name) out.push({ ref: value as string, kind: 'named-context', name, project });
     }
   }
   return out;
-}
-
-/** The project a `target:<project>[:<target>]` named context names. */
-export function targetContextProject(value: string): string {
-  return value.slice('target:'.length).split(':')[0]!;
 }
 
 function namedContextKeys(namedContexts: unknown): Set<string> {
