@@ -35,7 +35,7 @@ import path from 'node:path';
 import { e2eEnvironment } from '../../e2e/support/daemons';
 import { deleteManifest, removeImagesUnder } from '../../e2e/support/engine-images';
 import type { TreeSpec } from '../../e2e/support/files';
-import { buildDist, createNxWorkspace, repoRoot, type NxRuntime, type NxWorkspace } from '../../e2e/support/nx-workspace';
+import { buildDist, createNxWorkspace, nxEnvironment, repoRoot, type NxRuntime, type NxWorkspace } from '../../e2e/support/nx-workspace';
 import { planningWorkspace } from './generate-workspace';
 import { taskOutcome } from './task-outcome';
 
@@ -58,16 +58,8 @@ type Sample = Pick<NxTiming, 'ms' | 'cpuMs'>;
 const summary = (xs: Sample[]) => ({ ms: median(xs.map((x) => x.ms)), cpuMs: median(xs.map((x) => x.cpuMs)), all: xs.map((x) => secs(x.ms)).join(', ') });
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
-/** The environment the e2e harness runs Nx with (e2e/support/nx-workspace.ts): daemon off, no cloud, plain output. */
-const nxEnv: Record<string, string> = {
-  ...(Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('NX_') && v !== undefined)) as Record<string, string>),
-  NX_DAEMON: 'false',
-  NX_NO_CLOUD: 'true',
-  CI: 'false',
-  FORCE_COLOR: '0',
-  NO_COLOR: '1',
-  NX_TUI: 'false',
-};
+/** The environment the e2e harness runs Nx with: daemon off, no cloud, plain output. */
+const nxEnv = nxEnvironment();
 const nxCli = path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js');
 
 /**

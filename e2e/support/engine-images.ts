@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { engineApiRequest } from '../../plugin/buildkit/index';
 
 /** An answer of the Docker engine API or a registry. */
 export interface HttpAnswer {
@@ -7,17 +8,8 @@ export interface HttpAnswer {
 }
 
 /** One request to a Docker engine's API over its unix socket (what `curl --unix-socket <sock> http://d/…` does). */
-export function engineRequest(socketPath: string, method: string, path: string): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path, headers: { host: 'docker' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+export function engineRequest(socketPath: string, method: 'GET' | 'DELETE' | 'POST', path: string): Promise<HttpAnswer> {
+  return engineApiRequest({ socketPath }, method, path);
 }
 
 /** The engine's images whose name starts with `prefix/`, as `name:tag → image ID`. */

@@ -47,6 +47,24 @@ export function buildDist(): void {
 }
 
 /**
+ * The environment Nx runs with in tests and benchmarks: this process's,
+ * less any `NX_*` setting, with the Nx daemon and Nx Cloud off. Callers read
+ * Nx's task output: keep it free of colour codes and the same in CI as on a
+ * workstation.
+ */
+export function nxEnvironment(): Record<string, string> {
+  return {
+    ...(Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('NX_') && v !== undefined)) as Record<string, string>),
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    CI: 'false',
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+    NX_TUI: 'false',
+  };
+}
+
+/**
  * Create a git-initialised Nx workspace holding `spec`, with `nx.json`
  * registering the plugin with `pluginOptions`. Its node_modules links every
  * package of this checkout's node_modules (nx, @nx/devkit, zod…) plus
@@ -68,15 +86,7 @@ export function createNxWorkspace(spec: TreeSpec, pluginOptions: Record<string, 
     ...spec,
   });
   const env: NodeJS.ProcessEnv = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_'))),
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-    // The tests read Nx's task output: keep it free of colour codes and the
-    // same in CI as on a workstation.
-    CI: 'false',
-    FORCE_COLOR: '0',
-    NO_COLOR: '1',
-    NX_TUI: 'false',
+    ...nxEnvironment(),
     GIT_AUTHOR_NAME: 'e2e',
     GIT_AUTHOR_EMAIL: 'e2e@example.invalid',
     GIT_COMMITTER_NAME: 'e2e',
