@@ -1,0 +1,187 @@
+/**
+ * bench/run-many: a monorepo's image run, ours against the tools users run
+ * today, on the same daemon in one run. N image projects whose Dockerfiles
+ * each `COPY` ONE shared context (nested source files, tens of MB, with a
+ * `.dockerignore`) and export nothing:
+ *
+ * - ours:   `nx run-many -t image --skip-nx-cache` (Nx CLI under Node, Nx daemon off, json progress);
+ * - bake:   `docker buildx bake` with a generated bake file for the same targets;
+ * - builds: N sequential `docker buildx build`, what per-task executors (nx-container) do.
+ *
+ * Cold: the daemon's cache is pruned before every run; the sides rotate
+ * (A B C, C B A, …) so drift of a shared machine hits all alike. Figures per
+ * side: wall time, time from process start to the first step the daemon
+ * started, the context transfer (daemon-timed `load build context` steps,
+ * summed when a side transfers it more than once) and peak RSS (GNU time).
+ * Warm (BENCH_WARM=1): Nx daemon on, each side builds once, then one file of
+ * the context changes and the timed run follows.
+ *
+ * Env: BENCH_TARGETS (8), BENCH_FILES (7500), BENCH_BYTES (60 MB), BENCH_RUNS
+ * (3), BENCH_DAEMON (docker-28; any name from e2e/daemons, `buildkitd` goes
+ * through a buildx remote-driver builder; `private-docker-28` / `private-docker-26`
+ * start a private engine of that kind for the run, so pruning its cache
+ * disturbs nobody), BENCH_SIDES (ours,bake,builds),
+ * BENCH_WARM (0). Needs the daemons of e2e/daemons/up.sh (and the buildx
+ * plugin it unpacks).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BuildkitClient } from '../../plugin/buildkit/index';
+import { daemonsHome, e2eEnvironment } from '../../e2e/support/daemons';
+import { createNxWorkspace, nxEnvironment, repoRoot } from '../../e2e/support/nx-workspace';
+import { PrivateEngine, type PrivateEngineKind } from '../../e2e/support/private-engine';
+import { generateContext } from '../filesync/generate-context';
+import { firstStepAndTransfer, type RunFigures, summarize } from './figures';
+
+const targets = Number(process.env.BENCH_TARGETS ?? 8);
+const files = Number(process.env.BENCH_FILES ?? 7500);
+const bytes = Number(process.env.BENCH_BYTES ?? 60 * 1024 ** 2);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const daemonName = process.env.BENCH_DAEMON ?? 'docker-28';
+const sides = (process.env.BENCH_SIDES ?? 'ours,bake,builds').split(',').filter(Boolean) as Side[];
+const warm = process.env.BENCH_WARM === '1';
+type Side = 'ours' | 'bake' | 'builds';
+for (const s of sides) if (!['ours', 'bake', 'builds'].includes(s)) throw new Error(`BENCH_SIDES: unknown side ${s}`);
+
+const privateEngine = daemonName.startsWith('private-') ? await PrivateEngine.start(daemonName.slice('private-'.length) as PrivateEngineKind) : undefined;
+const daemon = privateEngine
+  ? { name: daemonName, address: privateEngine.address, kind: 'docker' as const }
+  : e2eEnvironment().daemons.find((d) => d.name === daemonName);
+if (!daemon) throw new Error(`daemon ${daemonName} is not running (bash e2e/daemons/up.sh)`);
+const buildxBin = path.join(daemonsHome(), 'pkgs', 'buildx', 'usr', 'libexec', 'docker', 'cli-plugins', 'docker-buildx');
+if (!fs.existsSync(buildxBin) && sides.some((s) => s !== 'ours')) throw new Error(`no buildx plugin at ${buildxBin} (bash e2e/daemons/install.sh)`);
+const gnuTime = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const nxCli = path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js');
+const name = (i: number) => `img-${String(i).padStart(2, '0')}`;
+
+// ------------------------------------------------------------ the workspace
+const spec: Record<string, string> = {};
+for (let i = 0; i < targets; i++) {
+  spec[`apps/${name(i)}/project.json`] = JSON.stringify({
+    name: name(i),
+    targets: { image: { options: { context: 'shared', dockerfile: `apps/${name(i)}/Dockerfile`, imageName: `nxbk-bench/${name(i)}` } } },
+  });
+  spec[`apps/${name(i)}/Dockerfile`] = `FROM scratch\nLABEL t=${i}\nCOPY . /src/\n`;
+}
+const ws = createNxWorkspace(spec, { options: { builder: daemon.address, progress: 'json', network: 'none' } });
+const context = path.join(ws.dir, 'shared');
+console.log(`generating ${files} files, ${(bytes / 1024 ** 2).toFixed(0)} MiB in ${context} …`);
+generateContext(context, { files, bytes });
+fs.rmSync(path.join(context, 'Dockerfile'));
+// What a real tree keeps out of its images: logs and a build folder, plus files in both.
+fs.writeFileSync(path.join(context, '.dockerignore'), '**/*.log\nbuild/\n.bench-shape\n');
+fs.mkdirSync(path.join(context, 'build'), { recursive: true });
+for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(context, 'build', `out-${i}.js`), `// ${i}\n`.repeat(500));
+for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(context, `pkg-${i}`, 'debug.log'), 'log\n'.repeat(1000));
+ws.git('add', '-A');
+ws.git('commit', '-qm', 'fixture');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-bench-run-many-'));
+const dockerConfig = path.join(work, 'docker-config');
+fs.mkdirSync(dockerConfig);
+const bakeFile = path.join(work, 'docker-bake.json');
+fs.writeFileSync(
+  bakeFile,
+  JSON.stringify({
+    group: { default: { targets: Array.from({ length: targets }, (_, i) => name(i)) } },
+    target: Object.fromEntries(
+      Array.from({ length: targets }, (_, i) => [name(i), { context, dockerfile: path.join(ws.dir, 'apps', name(i), 'Dockerfile'), output: ['type=cacheonly'] }]),
+    ),
+  }),
+);
+
+/** buildx talks to an engine through DOCKER_HOST; to a buildkitd through a remote-driver builder of its own config. */
+const buildxEnv: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: dockerConfig, BUILDX_NO_DEFAULT_ATTESTATIONS: '1' };
+const builderFlag: string[] = [];
+if (daemon.kind === 'docker') buildxEnv.DOCKER_HOST = daemon.address.replace(/^docker:\/\//, 'unix://');
+else {
+  run([buildxBin, 'create', '--name', 'nxbk-bench', '--driver', 'remote', daemon.address], buildxEnv);
+  builderFlag.push('--builder', 'nxbk-bench');
+}
+
+function run(argv: string[], env: NodeJS.ProcessEnv, cwd = ws.dir): { wallMs: number; startMs: number; out: string; rssMb?: number } {
+  const rssFile = path.join(work, 'rss');
+  const [outFile, errFile] = [path.join(work, 'out'), path.join(work, 'err')];
+  for (const f of [outFile, errFile, rssFile]) fs.rmSync(f, { force: true });
+  const full = gnuTime ? [gnuTime, '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const startMs = Date.now();
+  const start = performance.now();
+  // Output to files, not pipes: what is still in a pipe when the process exits is lost to spawnSync.
+  const r = Bun.spawnSync(full, { cwd, env, stdout: Bun.file(outFile), stderr: Bun.file(errFile) });
+  const wallMs = performance.now() - start;
+  const out = fs.readFileSync(outFile, 'utf8') + fs.readFileSync(errFile, 'utf8');
+  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${r.exitCode}:\n${out.slice(-4000)}`);
+  const rssMb = gnuTime ? Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024 : undefined;
+  return { wallMs, startMs, out, rssMb };
+}
+
+const ourEnv = (nxDaemon: boolean) => ({ ...nxEnvironment(), NX_DAEMON: String(nxDaemon) });
+function runSide(side: Side, nxDaemon = false): RunFigures {
+  if (side === 'ours') {
+    const r = run(['node', nxCli, 'run-many', '-t', 'image', '--skip-nx-cache'], ourEnv(nxDaemon));
+    return { wallMs: r.wallMs, rssMb: r.rssMb, ...firstStepAndTransfer(r.out, r.startMs, 'ours') };
+  }
+  if (side === 'bake') {
+    const r = run([buildxBin, 'bake', ...builderFlag, '--progress=rawjson', '-f', bakeFile], buildxEnv);
+    return { wallMs: r.wallMs, rssMb: r.rssMb, ...firstStepAndTransfer(r.out, r.startMs, 'rawjson') };
+  }
+  // Sequential builds: wall and transfer times add up; peak RSS is the largest; first step is the first build's.
+  const each = Array.from({ length: targets }, (_, i) =>
+    run([buildxBin, 'build', ...builderFlag, '--progress=rawjson', '--output', 'type=cacheonly', '-f', path.join(ws.dir, 'apps', name(i), 'Dockerfile'), context], buildxEnv),
+  );
+  const figures = each.map((r) => firstStepAndTransfer(r.out, r.startMs, 'rawjson'));
+  return {
+    wallMs: each.reduce((a, r) => a + r.wallMs, 0),
+    rssMb: Math.max(...each.map((r) => r.rssMb ?? 0)) || undefined,
+    firstStepMs: figures[0]!.firstStepMs,
+    transferMs: figures.reduce((a, f) => a + f.transferMs, 0),
+    transferBytes: figures.reduce((a, f) => a + f.transferBytes, 0),
+    transfers: figures.reduce((a, f) => a + f.transfers, 0),
+  };
+}
+
+async function prune(): Promise<void> {
+  await using client = await BuildkitClient.connect({ address: daemon!.address });
+  await client.control.prune({ all: true });
+}
+
+const results = new Map<Side, RunFigures[]>(sides.map((s) => [s, []]));
+try {
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 === 0 ? sides : [...sides].reverse();
+    const line: string[] = [];
+    for (const side of order) {
+      await prune();
+      const f = runSide(side);
+      results.get(side)!.push(f);
+      line.push(`${side} ${(f.wallMs / 1000).toFixed(2)} s`);
+    }
+    console.log(`cold run ${i + 1}: ${line.join(' | ')}`);
+  }
+  console.log(`\nrun-many benchmark on ${daemonName}: ${targets} targets over one context of ${files} files / ${(bytes / 1024 ** 2).toFixed(0)} MiB, cold, ${runs} runs each`);
+  console.log(summarize(results, 'bake'));
+
+  if (warm) {
+    const warmResults = new Map<Side, RunFigures[]>(sides.map((s) => [s, []]));
+    for (let i = 0; i < runs; i++) {
+      for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
+        runSide(side, true);
+        // One changed file: only it (plus the listing) should travel.
+        fs.appendFileSync(path.join(context, 'pkg-1', 'mod-1', 'file-51.ts'), `// ${side} ${i}\n`);
+        warmResults.get(side)!.push(runSide(side, true));
+      }
+    }
+    console.log(`\nwarm: Nx daemon on, one file changed after a build, ${runs} runs each`);
+    console.log(summarize(warmResults, 'bake'));
+  }
+} finally {
+  spawnQuiet(['node', nxCli, 'daemon', '--stop']);
+  ws[Symbol.dispose]();
+  fs.rmSync(work, { recursive: true, force: true });
+  await privateEngine?.stop();
+}
+
+function spawnQuiet(argv: string[]): void {
+  Bun.spawnSync(argv, { cwd: ws.dir, env: ourEnv(true), stdout: 'ignore', stderr: 'ignore' });
+}
