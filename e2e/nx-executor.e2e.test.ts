@@ -226,6 +226,8 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
       expect(ownSession('lib-x:image')).toMatch(/^secrets \[token\] {2}ssh \[\] /);
       expect(ownSession('app-b:image')).toMatch(/^secrets \[\] {2}ssh \[default\] /);
       expect(ownSession('app-a:image')).toMatch(/^secrets \[\] {2}ssh \[\] /);
+      // Every image of the workspace uses the same Docker config: nothing is kept apart for registry credentials.
+      expect(plan).toContain('registry credentials: every target may build alongside every other');
     }, timeout);
   });
 

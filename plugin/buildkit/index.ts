@@ -47,3 +47,4 @@ export { PlainProgress } from './progress/plain-progress';
 export { JsonProgress, type JsonProgressEvent, type JsonVertexStatus } from './progress/json-progress';
 export { TtyProgress, type LiveRegion, type TargetEnd, type TtyProgressOptions } from './progress/tty-progress';
 export { redact, redactDeep, registerSecret, minRedactedLength } from './redact';
+export { readCredentialIdentity, credentialIdentity, anonymousIdentity, type CredentialIdentity } from './attachables/auth/credential-identity';

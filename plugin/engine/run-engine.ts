@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { buildImage, BuildkitError, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
 import { probeBinding, type BindingMechanism } from './binding-probe';
+import { CredentialGate } from './credentials/credential-gate';
+import { conflictMap } from './credentials/credential-groups';
 import type { ImageTarget } from './image-target';
 import { ImageLinks, type LinkCleanup, type LinkReport } from './links/image-links';
 import { planLinkedRun } from './links/plan-linked-run';
@@ -106,31 +108,40 @@ async function runWithSharedSessions(
   });
   const results = new Map<string, BuildResult>();
   const attempts = new Map<string, number>();
+  const gate = new CredentialGate(conflictMap(plan.credentials));
   const outcomes = await schedule(
     plan.targets.map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
     async (id, signal) => {
+      const sessionsClosed: Promise<void>[] = [];
       try {
         const target = byId.get(id)!;
         const result = await withRetries(
           (n) => {
             attempts.set(id, n);
-            return buildOnce(client, shared, links, target, signal, options);
+            return buildOnce(client, shared, links, target, signal, options, gate, sessionsClosed);
           },
           { policy, signal, onRetry: (r) => options.onEvent?.({ type: 'retry', id, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }) },
         );
         results.set(id, result);
       } finally {
         await shared.release(id);
+        // Targets with other credentials wait until this one's sessions are closed.
+        void Promise.all(sessionsClosed).then(() => gate.leave(id));
       }
     },
     {
       concurrency: options.concurrency,
       mode: options.mode,
       signal: options.signal,
-      onStart: (id) => options.onEvent?.({ type: 'start', id }),
+      gate,
+      onStart: (id) => {
+        gate.enter(id);
+        options.onEvent?.({ type: 'start', id });
+      },
       onOutcome: (o) => options.onEvent?.({ type: 'end', outcome: withResult(o, results, attempts) }),
     },
   );
+  await gate.drain();
   await shared.close();
   return { mechanism, plan, outcomes: outcomes.map((o) => withResult(o, results, attempts)), sharedSessions: shared.report() };
 }
@@ -156,17 +167,31 @@ async function buildOnce(
   target: ImageTarget,
   signal: AbortSignal,
   options: RunOptions,
+  gate: CredentialGate,
+  sessionsClosed: Promise<void>[],
 ): Promise<BuildResult> {
   let lease: SharedLease | undefined;
   try {
     const spec = await links.specFor(target, isolated(target), signal);
     lease = await shared.acquire(target.id, signal);
-    const build = (s: BuildSpec) =>
-      buildImage(client, s, {
-        contextSource: lease!.source,
-        signal,
-        onStatus: (status) => options.onEvent?.({ type: 'status', id: target.id, status }),
-      });
+    const build = async (s: BuildSpec) => {
+      const solveEnds = gate.solveStarts();
+      let handedOver = false;
+      try {
+        return await buildImage(client, s, {
+          contextSource: lease!.source,
+          signal,
+          onStatus: (status) => options.onEvent?.({ type: 'status', id: target.id, status }),
+          // Another running solve may share a pull with this one and still ask this session for credentials.
+          holdSession: (close) => {
+            handedOver = true;
+            sessionsClosed.push(solveEnds(close));
+          },
+        });
+      } finally {
+        if (!handedOver) void solveEnds();
+      }
+    };
     const result = await build(spec);
     await links.ensureExported(target, spec, build, signal);
     return links.recordResult(target.id, result);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ImageTarget } from './image-target';
+import { formatCredentialPlan, type CredentialPlan } from './credentials/credential-groups';
 import type { ImageLink } from './links/plan-links';
 
 /** A directory the run's shared session(s) serve, under a local name of its own. */
@@ -36,6 +37,8 @@ export interface RunPlan {
   sharedDirs: SharedDir[];
   /** Image→image links: dependants that read another target's result of this run (see links/). */
   links: PlannedLink[];
+  /** Which targets never build at the same time because their registry credentials differ (see credentials/). */
+  credentials: CredentialPlan;
 }
 
 /** A dependant built FROM another target of the run, as the plan shows it. */
@@ -56,7 +59,7 @@ export function localNameFor(kind: 'ctx' | 'df', dir: string): string {
  * local name (so it is sent once however many targets use it), and record
  * which session serves what. Pure: no daemon, no file reads.
  */
-export function planRun(targets: readonly ImageTarget[], links: readonly ImageLink[] = []): RunPlan {
+export function planRun(targets: readonly ImageTarget[], links: readonly ImageLink[] = [], credentials: CredentialPlan = { groups: [targets.map((t) => t.id)], conflicts: [] }): RunPlan {
   const shared = new Map<string, SharedDir>();
   const use = (kind: 'ctx' | 'df', dir: string, user: string): string => {
     const localName = localNameFor(kind, dir);
@@ -98,7 +101,7 @@ export function planRun(targets: readonly ImageTarget[], links: readonly ImageLi
     to: l.to,
     refs: [...l.refs.map((r) => `${r.ref} (line ${r.line})`), ...l.namedContexts.map((n) => `named context ${n}`)],
   }));
-  return { targets: assignments, sharedDirs: [...shared.values()], links: planned };
+  return { targets: assignments, sharedDirs: [...shared.values()], links: planned, credentials };
 }
 
 /** Dependencies before dependants; ties keep the given order. */
@@ -138,5 +141,6 @@ export function formatPlan(plan: RunPlan): string {
     lines.push("image links (the dependant reads exactly the base's result of this run; no push, no load; on a builder that is not a Docker engine: the digest the base pushed):");
     for (const l of plan.links) lines.push(`  ${l.from} FROM ${l.to}: linked in-daemon  [${l.refs.join(', ')}]`);
   }
+  lines.push(...formatCredentialPlan(plan.credentials));
   return lines.join('\n');
 }

@@ -82,3 +82,31 @@ describe('scheduler', () => {
     await expect(schedule([{ id: 'a', dependsOn: ['x'] }], async () => {}, { concurrency: 1, mode: 'fail-fast' })).rejects.toThrow('unknown task x');
   });
 });
+
+describe('scheduler with a start gate', () => {
+  test('a gated task waits while a conflicting one runs, later tasks take its slot, and it starts when the gate opens', async () => {
+    const conflicts: Record<string, string[]> = { a1: ['b1'], a2: ['b1'], b1: ['a1', 'a2'] };
+    const active = new Set<string>();
+    const listeners = new Set<() => void>();
+    const gate = {
+      canStart: (id: string) => !(conflicts[id] ?? []).some((c) => active.has(c)),
+      onChange: (l: () => void) => (listeners.add(l), () => listeners.delete(l)),
+    };
+    const log: string[] = [];
+    await schedule(
+      [{ id: 'a1', dependsOn: [] }, { id: 'b1', dependsOn: [] }, { id: 'a2', dependsOn: [] }, { id: 'c', dependsOn: [] }],
+      async (id) => {
+        log.push(`start ${id}`);
+        await sleep(id === 'a1' ? 20 : 5);
+        log.push(`end ${id}`);
+        active.delete(id);
+        for (const l of listeners) l();
+      },
+      { concurrency: 4, mode: 'keep-going', gate, onStart: (id) => active.add(id) },
+    );
+    expect(log.slice(0, 3)).toEqual(['start a1', 'start a2', 'start c']);
+    const b1 = log.indexOf('start b1');
+    expect(b1).toBeGreaterThan(log.indexOf('end a1'));
+    expect(b1).toBeGreaterThan(log.indexOf('end a2'));
+  });
+});

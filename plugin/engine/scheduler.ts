@@ -34,6 +34,15 @@ export interface ScheduleOptions {
   onOutcome?: (outcome: TaskOutcome) => void;
   /** Called when a task starts. */
   onStart?: (id: string) => void;
+  /** Further conditions on starting a ready task (e.g. registry credentials that must not overlap). */
+  gate?: StartGate;
+}
+
+/** Decides whether a ready task may start now; tells the scheduler when that may have changed. */
+export interface StartGate {
+  canStart(id: string): boolean;
+  /** Subscribe to "something that blocked a start went away"; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
 }
 
 /**
@@ -55,6 +64,7 @@ export async function schedule(
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
   if (options.signal?.aborted) cancelAll.abort(options.signal.reason);
   let wake: () => void = () => {};
+  const unsubscribe = options.gate?.onChange(() => wake());
 
   const finish = (outcome: TaskOutcome) => {
     outcomes.set(outcome.id, outcome);
@@ -83,6 +93,8 @@ export async function schedule(
         if (running.size >= options.concurrency || cancelAll.signal.aborted) break;
         if (outcomes.has(task.id) || running.has(task.id)) continue;
         if (!task.dependsOn.every((d) => outcomes.get(d)?.status === 'succeeded')) continue;
+        // A task held back by the gate lets later ready tasks start in its place.
+        if (options.gate && !options.gate.canStart(task.id)) continue;
         const controller = new AbortController();
         running.set(task.id, controller);
         options.onStart?.(task.id);
@@ -105,6 +117,7 @@ export async function schedule(
     }
   } finally {
     options.signal?.removeEventListener('abort', onCallerAbort);
+    unsubscribe?.();
   }
   return tasks.map((t) => outcomes.get(t.id)!);
 }

@@ -29,14 +29,24 @@ interface Instruction {
  * which is all that decides where instructions start.
  */
 export function parseDockerfileReferences(text: string): DockerfileReference[] {
-  let refs = parsed.get(text);
-  if (!refs) {
-    if (parsed.size >= maxParsed) parsed.clear();
-    refs = parse(text);
-    parsed.set(text, refs);
-  }
   // Copies: the cached entries must stay as parsed whatever callers do with theirs.
-  return refs.map((r) => ({ ...r }));
+  return parsedUse(text).refs.map((r) => ({ ...r }));
+}
+
+/** Every image a Dockerfile may make the daemon fetch, as far as the text alone tells. */
+export interface DockerfileImageUse {
+  /** As {@link parseDockerfileReferences}. */
+  refs: DockerfileReference[];
+  /** References that still contain `$`: which image (and registry) they name is known only at build time. */
+  dynamic: DockerfileReference[];
+  /** The frontend image of a `# syntax=` parser directive, which the daemon pulls first. */
+  syntax?: string;
+}
+
+/** {@link DockerfileImageUse} of a Dockerfile's text. */
+export function parseDockerfileImageUse(text: string): DockerfileImageUse {
+  const use = parsedUse(text);
+  return { refs: use.refs.map((r) => ({ ...r })), dynamic: use.dynamic.map((r) => ({ ...r })), ...(use.syntax ? { syntax: use.syntax } : {}) };
 }
 
 /**
@@ -45,14 +55,29 @@ export function parseDockerfileReferences(text: string): DockerfileReference[] {
  * (and a long-lived Nx daemon's next graph) then parses nothing unchanged.
  * Cleared when it grows past a bound.
  */
-const parsed = new Map<string, DockerfileReference[]>();
+const parsed = new Map<string, DockerfileImageUse>();
 const maxParsed = 10_000;
 
-function parse(text: string): DockerfileReference[] {
+function parsedUse(text: string): DockerfileImageUse {
+  let use = parsed.get(text);
+  if (!use) {
+    if (parsed.size >= maxParsed) parsed.clear();
+    use = parse(text);
+    parsed.set(text, use);
+  }
+  return use;
+}
+
+function parse(text: string): DockerfileImageUse {
   const stages = new Set<string>();
   const refs: DockerfileReference[] = [];
+  const dynamic: DockerfileReference[] = [];
   const add = (ref: string | undefined, kind: ReferenceKind, line: number) => {
-    if (!ref || ref.includes('$') || /^\d+$/.test(ref)) return;
+    if (!ref || /^\d+$/.test(ref)) return;
+    if (ref.includes('$')) {
+      dynamic.push({ ref, kind, line });
+      return;
+    }
     const lower = ref.toLowerCase();
     if (lower === 'scratch' || stages.has(lower)) return;
     refs.push({ ref, kind, line });
@@ -69,7 +94,8 @@ function parse(text: string): DockerfileReference[] {
       for (const mount of flags.filter((f) => f.name === 'mount')) add(mountSource(mount.value), 'mount-from', line);
     }
   }
-  return refs;
+  const syntax = readDirective(text.replace(/^\uFEFF/, '').split(/\r?\n/), 'syntax');
+  return { refs, dynamic, ...(syntax ? { syntax } : {}) };
 }
 
 function* readInstructions(text: string): Generator<Instruction> {
@@ -98,12 +124,18 @@ function* readInstructions(text: string): Generator<Instruction> {
 
 /** The escape character from a leading `# escape=` parser directive (default `\`). */
 function readEscapeDirective(lines: string[]): string {
+  const value = readDirective(lines, 'escape');
+  return value === '`' || value === '\\' ? value : '\\';
+}
+
+/** The value of a parser directive (`# name=value` before anything else in the file). */
+function readDirective(lines: string[], name: string): string | undefined {
   for (const line of lines) {
     const m = /^\s*#\s*([A-Za-z]+)\s*=\s*(\S*)\s*$/.exec(line);
     if (!m) break;
-    if (m[1]!.toLowerCase() === 'escape' && (m[2] === '`' || m[2] === '\\')) return m[2];
+    if (m[1]!.toLowerCase() === name) return m[2];
   }
-  return '\\';
+  return undefined;
 }
 
 function isBlankOrComment(line: string): boolean {

@@ -34,6 +34,14 @@ export interface BuildOptions {
   /** Every Status message of the solve, as plain values. */
   onStatus?: (status: SolveStatus) => void;
   signal?: AbortSignal;
+  /**
+   * When given, the build's session is not closed when the solve ends: it is
+   * handed over with a function that closes it, once the solve has ended
+   * (also when it failed). The multi-target engine keeps a session open
+   * while another running solve may still ask it for registry credentials
+   * (the daemon merges identical pulls of concurrent builds).
+   */
+  holdSession?: (close: () => Promise<void>) => void;
 }
 
 /**
@@ -54,7 +62,13 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
     await using override = await overrideDockerfile(spec, options.contextSource ?? { kind: 'own-session' });
     const source = override.source;
     const prepared = await prepareSession(spec, outputs, source, options.signal, override.dockerfileDir);
-    await using session = await client.openSession({ attachables: prepared.attachables, sharedKey: spec.sharedKey ?? '', signal: options.signal });
+    const session = await client.openSession({ attachables: prepared.attachables, sharedKey: spec.sharedKey ?? '', signal: options.signal });
+    await using _closeSession = {
+      [Symbol.asyncDispose]: async () => {
+        if (options.holdSession) options.holdSession(() => session.close());
+        else await session.close();
+      },
+    };
     // Our own ref, so the result can name its build (buildx's `buildx.build.ref`).
     const ref = randomId();
     const response = await client.solve(

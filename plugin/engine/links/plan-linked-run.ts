@@ -1,3 +1,5 @@
+import { readTargetCredentials } from '../credentials/read-target-credentials';
+import { planCredentialGroups } from '../credentials/credential-groups';
 import type { ImageTarget } from '../image-target';
 import { planRun, type RunPlan } from '../run-plan';
 import { planLinks, withLinkDependencies, type ImageLink } from './plan-links';
@@ -15,12 +17,15 @@ export interface LinkedRunPlan {
 
 /**
  * Read the targets' Dockerfiles, find the image→image links between them,
- * make every link a dependency and plan the run. Reads files, never
- * contacts a daemon, so `--print` shows the links too.
+ * make every link a dependency, find which targets must not build at the
+ * same time because their registry credentials differ, and plan the run.
+ * Reads files (Dockerfiles, Docker configs), never contacts a daemon, so
+ * `--print` shows all of it.
  */
 export async function planLinkedRun(targets: readonly ImageTarget[]): Promise<LinkedRunPlan> {
   const dockerfiles = await readDockerfiles(targets);
   const links = planLinks(targets, dockerfiles);
   const linked = withLinkDependencies(targets, links);
-  return { plan: planRun(linked, links), targets: linked, links, dockerfiles };
+  const credentials = planCredentialGroups(await readTargetCredentials(linked, dockerfiles));
+  return { plan: planRun(linked, links, credentials), targets: linked, links, dockerfiles };
 }
