@@ -43,7 +43,9 @@ const suites: Suite[] = [
 ];
 const env = e2eEnvironment();
 const runner = new ScenarioRunner();
-const run = runner.run.bind(runner);
+// NXBK_NODE_E2E_FILTER (a regular expression) runs only the scenarios whose title matches, like `bun test -t`.
+const only = process.env.NXBK_NODE_E2E_FILTER ? new RegExp(process.env.NXBK_NODE_E2E_FILTER) : undefined;
+const run = (title: string, timeout: number, fn: () => Promise<void>) => (only && !only.test(title) ? Promise.resolve() : runner.run(title, timeout, fn));
 
 // Under Node: the foundation suite on every daemon and transport; the feature
 // suites on the newest and the oldest engine (Bun runs all of them everywhere).
