@@ -370,7 +370,9 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       const ref = `${registry}/nxbk-e2e/cache:${ctx.daemon.name}-${tag}`;
       const cacheTo = [{ type: 'registry' as const, attrs: { ref, mode: 'max', 'registry.insecure': 'true' } }];
       const cacheFrom = [{ type: 'registry' as const, attrs: { ref, 'registry.insecure': 'true' } }];
-      const spec = (out: string, rest: Partial<BuildSpec>) => specFor('registry-cache', contextDir, { outputs: [{ type: 'local', dest: path.join(tmp.dir, out) }], ...rest });
+      // pull: the base is resolved from the registry even where the engine holds a copy under that
+      // name (a classic store keys its local copy differently, and the import would not match).
+      const spec = (out: string, rest: Partial<BuildSpec>) => specFor('registry-cache', contextDir, { pull: true, outputs: [{ type: 'local', dest: path.join(tmp.dir, out) }], ...rest });
       const random = (out: string) => fs.readFileSync(path.join(tmp.dir, out, 'random'), 'utf8');
 
       await using client = await connect(ctx.daemon, ctx.transport);
@@ -409,7 +411,8 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       const tag = nonce();
       const contextDir = path.join(tmp.dir, 'ctx');
       writeTree(contextDir, { Dockerfile: `FROM ${registry}/nxbk-base:latest\n${randomRun(`inline-${tag}`, '/random')}\n` });
-      const spec = (rest: Partial<BuildSpec>) => specFor('inline-cache', contextDir, rest);
+      // pull: as in the registry cache scenario, the base's key must not depend on a local copy.
+      const spec = (rest: Partial<BuildSpec>) => specFor('inline-cache', contextDir, { pull: true, ...rest });
       const random = (out: string) => fs.readFileSync(path.join(tmp.dir, out, 'random'), 'utf8');
       await using client = await connect(ctx.daemon, ctx.transport);
 
