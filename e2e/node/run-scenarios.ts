@@ -1,8 +1,10 @@
 /**
  * Runs the e2e scenarios under Node (the bun test files run the same
  * scenarios under Bun). Built with `bun build --target=node` by
- * scripts/test-all.sh; prints one line per scenario and a machine-readable
- * tally as the last line.
+ * scripts/test-all.sh; prints one TAP-like line per scenario
+ * (`ok - [node] …`, `not ok - [node] …`, `ok - [node] … # SKIP <reason>`)
+ * and a machine-readable tally as the last line, which the tally
+ * (scripts/tally/node-stage.ts) checks against those lines.
  */
 import { foundationScenarios } from '../scenarios/foundation';
 import type { Scenario } from '../scenarios/foundation';
@@ -17,37 +19,48 @@ import { faultScenarios } from '../scenarios/faults';
 import { contextSafetyScenarios } from '../scenarios/context-safety';
 import { imageLinkScenarios } from '../scenarios/image-links';
 import { e2eEnvironment, sessionTransports } from '../support/daemons';
+import { ScenarioRunner } from './scenario-runner';
 
-const suites: Scenario[][] = [foundationScenarios, secretsSshScenarios, authScenarios, dockerfileBuildScenarios, filesyncScenarios, contentStoreScenarios, sharedSessionScenarios, dockerfileOptionsScenarios, faultScenarios, imageLinkScenarios, contextSafetyScenarios];
-const env = e2eEnvironment();
-let passed = 0;
-let failed = 0;
-
-async function run(title: string, fn: () => Promise<void>): Promise<void> {
-  const start = Date.now();
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - [node] ${title} (${Date.now() - start} ms)`);
-  } catch (err) {
-    failed++;
-    console.log(`not ok - [node] ${title}\n  ${String((err as Error)?.stack ?? err).split('\n').join('\n  ')}`);
-  }
+/** A scenario list with the per-test timeouts of its `*.e2e.test.ts` (`once`: the scenarios that run once). */
+interface Suite {
+  scenarios: Scenario[];
+  timeout: number;
+  onceTimeout?: number;
 }
+
+const suites: Suite[] = [
+  { scenarios: foundationScenarios, timeout: 60_000 },
+  { scenarios: secretsSshScenarios, timeout: 60_000 },
+  { scenarios: authScenarios, timeout: 60_000 },
+  { scenarios: dockerfileBuildScenarios, timeout: 60_000 },
+  { scenarios: filesyncScenarios, timeout: 120_000 },
+  { scenarios: contentStoreScenarios, timeout: 120_000 },
+  { scenarios: sharedSessionScenarios, timeout: 120_000 },
+  { scenarios: dockerfileOptionsScenarios, timeout: 120_000 },
+  { scenarios: faultScenarios, timeout: 120_000, onceTimeout: 180_000 },
+  { scenarios: imageLinkScenarios, timeout: 120_000 },
+  { scenarios: contextSafetyScenarios, timeout: 120_000 },
+];
+const env = e2eEnvironment();
+const runner = new ScenarioRunner();
+// NXBK_NODE_E2E_FILTER (a regular expression) runs only the scenarios whose title matches, like `bun test -t`.
+const only = process.env.NXBK_NODE_E2E_FILTER ? new RegExp(process.env.NXBK_NODE_E2E_FILTER) : undefined;
+const run = (title: string, timeout: number, fn: () => Promise<void>) => (only && !only.test(title) ? Promise.resolve() : runner.run(title, timeout, fn));
 
 // Under Node: the foundation suite on every daemon and transport; the feature
 // suites on the newest and the oldest engine (Bun runs all of them everywhere).
 // NXBK_NODE_E2E_ALL=1 runs everything here too.
 const everywhere = process.env.NXBK_NODE_E2E_ALL === '1';
 const newestAndOldest = env.daemons.filter((_, i, all) => i === 0 || i === all.length - 1);
-for (const scenarios of suites) {
+for (const { scenarios, timeout, onceTimeout } of suites) {
   const foundation = scenarios === foundationScenarios;
-  for (const s of scenarios.filter((x) => !x.perDaemon)) await run(s.name, () => s.run({ daemon: env.daemons[0]!, transport: 'grpc' }));
+  for (const s of scenarios.filter((x) => !x.perDaemon)) await run(s.name, onceTimeout ?? timeout, () => s.run({ daemon: env.daemons[0]!, transport: 'grpc' }));
   for (const daemon of foundation || everywhere ? env.daemons : newestAndOldest) {
     for (const transport of sessionTransports(daemon, foundation ? 'all' : 'feature')) {
-      for (const s of scenarios.filter((x) => x.perDaemon)) await run(`${daemon.name} (${transport}) > ${s.name}`, () => s.run({ daemon, transport }));
+      for (const s of scenarios.filter((x) => x.perDaemon)) await run(`${daemon.name} (${transport}) > ${s.name}`, timeout, () => s.run({ daemon, transport }));
     }
   }
 }
-console.log(`node-e2e-tally passed=${passed} failed=${failed} runtime=${process.versions.node}`);
-process.exitCode = failed > 0 ? 1 : 0;
+console.log(runner.tallyLine());
+// A scenario that timed out may still hold sockets or timers: the tally is printed, so end here.
+process.exit(runner.tally.failed > 0 ? 1 : 0);

@@ -17,6 +17,7 @@ import type { ImageTarget } from '../../plugin/engine/image-target';
 import { runTargets, type RunEvent, type RunReport } from '../../plugin/engine/run-engine';
 import { e2eEnvironment } from '../support/daemons';
 import { tempDir, writeTree } from '../support/files';
+import { skip } from '../support/skip';
 import { isAlive, PrivateEngine } from '../support/private-engine';
 import { runLoad } from '../soak/run-load';
 import type { Scenario, ScenarioContext } from './foundation';
@@ -162,7 +163,7 @@ export const faultScenarios: Scenario[] = [
     perDaemon: false,
     async run() {
       const unavailable = PrivateEngine.unavailableReason();
-      if (unavailable) return console.log(`skipped: no private engine: ${unavailable}`);
+      if (unavailable) skip(`no private engine: ${unavailable}`);
       using tmp = tempDir();
       const contextDir = path.join(tmp.dir, 'ctx');
       // A sleep length unique to this run, to find exactly its RUN steps on this machine.
@@ -319,7 +320,7 @@ export const faultScenarios: Scenario[] = [
     async run() {
       const env = e2eEnvironment();
       const daemon = env.daemons.find((d) => d.imageStore === 'containerd');
-      if (!daemon || !env.registry) return console.log('skipped: needs an engine with the containerd image store (push) and the test registry');
+      if (!daemon || !env.registry) skip('needs an engine with the containerd image store (push) and the test registry');
       const [host, port] = env.registry.split(':') as [string, string];
       const proxy = await flakyProxy({ host, port: Number(port) });
       try {
@@ -367,7 +368,7 @@ export const faultScenarios: Scenario[] = [
     perDaemon: false,
     async run() {
       const unavailable = PrivateEngine.unavailableReason();
-      if (unavailable) return console.log(`skipped: no private engine: ${unavailable}`);
+      if (unavailable) skip(`no private engine: ${unavailable}`);
       using tmp = tempDir();
       writeTree(tmp.dir, { Dockerfile: 'FROM nxbk-base\nARG N\nRUN echo "$N" > /n\n' });
       await using engine = await PrivateEngine.start();

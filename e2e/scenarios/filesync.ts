@@ -12,6 +12,7 @@ import {
   BuildkitClient, BuildkitError, createPathFilter, FileSendProvider, FileSyncProvider, readDockerignore,
   type DiffCopyRequest, type RequestFilterFactory, type SyncedDir,
 } from '../../plugin/buildkit/index';
+import { buildkitMinor } from '../support/buildkit-minor';
 import { readTree, tempDir, writeTree, type TreeSpec } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
 
@@ -76,6 +77,18 @@ async function dockerfileBuild(ctx: ScenarioContext, setup: BuildSetup): Promise
   const exported = readTree(exportDir);
   const contents = Object.values(exported).filter((v) => v.startsWith('file '));
   return { exported, contents, sync };
+}
+
+const quote = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The daemon's error for a COPY source that names nothing in the context (`named`: the path
+ * it names), one wording per generation: BuildKit 0.8 (Docker 20.10) words it differently
+ * from 0.13 and 0.25. (Which path it names changed between 0.13 and 0.25; the split is at 0.14.)
+ */
+function notFound(minor: number, named: string): RegExp {
+  if (minor >= 11) return new RegExp(`^solve: failed to compute cache key: failed to calculate checksum of ref [^:]+::[^:]+: "${quote(named)}": not found$`);
+  return new RegExp(`^solve: failed to compute cache key: "${quote(named)}" not found: not found$`);
 }
 
 /** The entries of `tree` under `prefix/`, prefix included. */
@@ -231,32 +244,51 @@ export const filesyncScenarios: Scenario[] = [
       // The frontend first fetches the context's .dockerignore alone, then the files it needs.
       const main = contextRequests.filter((r) => r.followPaths.join() !== '.dockerignore').at(-1);
       assert.ok(main, 'the context was transferred');
-      if (main.followPaths.length > 0) {
-        // v0.12+ daemons query-escape these headers; they must arrive decoded, and only they are sent.
+      await using client = await BuildkitClient.connect({ address: ctx.daemon.address });
+      if ((await buildkitMinor(ctx.daemon, client)) >= 12) {
+        // BuildKit ≥ 0.12 (0.13 and 0.25 here) query-escapes these headers: they must arrive
+        // decoded, and only the files they name are sent.
         assert.deepEqual([...main.followPaths].sort(), ['dir with space/naïve.txt', 'héllo wörld.txt', '😀.txt'].sort());
         assert.ok(result.sync.counters.bytesSent < bigBytes, `sent ${result.sync.counters.bytesSent} bytes`);
       } else {
-        // Older daemons send non-ASCII header values raw, which gRPC drops: the whole context goes, the names still intact.
+        // BuildKit 0.8 (Docker 20.10) sends non-ASCII header values raw, which gRPC drops: no
+        // followpaths arrive, the whole context goes, the names still intact.
+        assert.deepEqual(main.followPaths, [], 'no followpaths arrived');
         assert.ok(result.sync.counters.bytesSent >= bigBytes, 'without followpaths the whole context is sent');
       }
     },
   },
   {
-    name: 'a symlink pointing outside the context never brings the outside content in',
+    name: 'a symlink pointing outside the context resolves inside it: the COPY fails as not found, and nothing outside is read',
     perDaemon: true,
     async run(ctx) {
+      // Links are sent as links, never followed (FileSyncProvider); the daemon resolves them
+      // inside the context it received, where `../outside-secret.txt`, the absolute path and
+      // `up/…` (up -> ..) name nothing. A large outside file: had it been sent, the byte count would show it.
+      const outside = `${secret}\n${randomBytes(256 * 1024).toString('base64')}\n`;
+      await using client = await BuildkitClient.connect({ address: ctx.daemon.address });
+      const minor = await buildkitMinor(ctx.daemon, client);
       for (const source of ['leak', 'abs-leak', 'up/outside-secret.txt']) {
+        let root = '';
         const result = await dockerfileBuild(ctx, {
           context: { leak: { symlink: '../outside-secret.txt' }, up: { symlink: '..' }, 'ok.txt': 'ok\n' },
-          outside: { 'outside-secret.txt': secret },
-          prepare: ({ root, context }) => fs.symlinkSync(path.join(root, 'outside-secret.txt'), path.join(context, 'abs-leak')),
+          outside: { 'outside-secret.txt': outside },
+          prepare: (dirs) => {
+            root = dirs.root;
+            fs.symlinkSync(path.join(root, 'outside-secret.txt'), path.join(dirs.context, 'abs-leak'));
+          },
           dockerfile: {
             Dockerfile: ['FROM nxbk-base AS build', `COPY ${source} /out/`, 'RUN ! grep -r ' + secret + ' /out', 'FROM scratch', 'COPY --from=build /out /out', ''].join('\n'),
           },
         });
-        // Either the copy fails (the link resolves inside the context, to nothing) or what arrives is not the secret.
-        assert.ok(!result.contents.some((c) => c.includes(secret)), `${source}: the outside file leaked`);
-        if (result.error) assert.match(result.error.message, /not found|no such file|lstat|failed to compute cache key/i, `${source}: ${result.error.message}`);
+        assert.ok(result.error, `${source}: the build must fail, it exported ${JSON.stringify(result.exported)}`);
+        // BuildKit before 0.25 (0.13, 0.8) names where a source that is itself a link leads inside
+        // the context (the absolute link: its own path there); 0.25 names every source as written.
+        const target = source === 'abs-leak' ? path.join(root, 'outside-secret.txt') : '/outside-secret.txt';
+        const named = minor < 14 && source !== 'up/outside-secret.txt' ? target : `/${source}`;
+        assert.match(result.error.message, notFound(minor, named), `${source} on BuildKit 0.${minor}`);
+        assert.ok(!result.error.message.includes(secret), `${source}: the outside content is not in the error`);
+        assert.ok(result.sync.counters.bytesSent < 1024, `${source}: at most the context's own small files were sent (${result.sync.counters.bytesSent} bytes)`);
       }
     },
   },

@@ -169,9 +169,15 @@ export const sharedSessionScenarios: Scenario[] = [
     async run(ctx) {
       using tmp = tempDir();
       const contextDir = path.join(tmp.dir, 'ctx');
+      // A sleep length unique to this run, to find exactly its process on this machine.
+      const slowMarker = `sleep ${600 + (Date.now() % 600)}`;
       writeTree(contextDir, {
         Dockerfile: 'FROM nxbk-base\nARG N\nRUN echo "$N" > /n && sleep 1\n',
         'Fail.Dockerfile': 'FROM nxbk-base\nRUN exit 7\n',
+        // Far longer than the test: under fail-fast it can only end by being cancelled.
+        'Slow.Dockerfile': `FROM nxbk-base\nARG N\nRUN echo "$N" && ${slowMarker}\n`,
+        // Fails once slow's RUN step has had time to start, so the cancellation stops a running step.
+        'FailLater.Dockerfile': 'FROM nxbk-base\nRUN sleep 3 && exit 7\n',
       });
       await using client = await connect(ctx);
       const runs: Array<{ id: string; start: number; end: number }> = [];
@@ -204,11 +210,27 @@ export const sharedSessionScenarios: Scenario[] = [
       const keepGoing = await runTargets(client, [failing('bad'), ok('child', ['bad']), ok('independent')], { concurrency: 2, mode: 'keep-going' });
       assert.deepEqual(Object.fromEntries(keepGoing.outcomes.map((o) => [o.id, o.status])), { bad: 'failed', child: 'skipped', independent: 'succeeded' });
       assert.match(String((keepGoing.outcomes[0] as { error: Error }).error.message), /^bad: .*exit code: 7/s);
-      const failFast = await runTargets(client, [failing('bad2'), ok('slow'), ok('queued')], { concurrency: 2, mode: 'fail-fast' });
+      const slow = target('slow', { ...spec('slow', contextDir, path.join(tmp.dir, 'slow'), { buildArgs: { N: `slow-${Date.now()}` } }), dockerfile: path.join(contextDir, 'Slow.Dockerfile') });
+      const failsLater = target('bad2', { ...spec('bad2', contextDir, path.join(tmp.dir, 'bad2')), dockerfile: path.join(contextDir, 'FailLater.Dockerfile') });
+      const sleeping = () => spawnSync('pgrep', ['-fx', slowMarker]).status === 0;
+      let slowRan = false;
+      const failFastStarted = Date.now();
+      const failFast = await runTargets(client, [failsLater, slow, ok('queued')], {
+        concurrency: 2,
+        mode: 'fail-fast',
+        onEvent: (e) => {
+          if (e.type === 'status' && e.id === 'slow' && e.status.vertexes.some((v) => v.name.includes(slowMarker) && v.started)) slowRan = true;
+        },
+      });
+      const failFastMs = Date.now() - failFastStarted;
       const byId = Object.fromEntries(failFast.outcomes.map((o) => [o.id, o.status]));
-      assert.equal(byId.bad2, 'failed');
-      assert.ok(['cancelled', 'succeeded'].includes(byId.slow!), `slow was cancelled (or had finished): ${byId.slow}`);
-      assert.equal(byId.queued, 'skipped');
+      assert.deepEqual(byId, { bad2: 'failed', slow: 'cancelled', queued: 'skipped' });
+      assert.ok(slowRan, "slow's RUN step was running on the daemon when bad2 failed");
+      assert.ok(failFastMs < 45_000, `the fail-fast run ended ${failFastMs} ms after it started, not after slow's ${slowMarker}`);
+      // The daemon stopped slow's RUN step (where it runs on this machine).
+      const stopDeadline = Date.now() + 10_000;
+      while (sleeping() && Date.now() < stopDeadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sleeping(), false, `slow's RUN step (${slowMarker}) is not running 10 s after the run ended`);
     },
   },
   {

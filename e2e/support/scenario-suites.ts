@@ -1,6 +1,9 @@
-import { describe, test } from 'bun:test';
-import type { Scenario } from '../scenarios/foundation';
+import { describe } from 'bun:test';
+// node:test's tests, which Bun runs as its own, can end as skipped at run time (`t.skip()`); bun:test's cannot.
+import { test, type TestContext } from 'node:test';
+import type { Scenario, ScenarioContext } from '../scenarios/foundation';
 import { e2eEnvironment, sessionTransports, type E2eDaemon } from './daemons';
+import { skipLine, skipReasonOf } from './skip';
 
 /** How {@link describeScenarios} registers a scenario list. */
 export interface ScenarioSuiteOptions {
@@ -31,7 +34,7 @@ export function describeScenarios(scenarios: readonly Scenario[], options: Scena
   const { timeout, transports = 'grpc', title, once = {} } = options;
   const single = scenarios.filter((s) => !s.perDaemon);
   const registerOnce = () => {
-    for (const scenario of single) test(scenario.name, () => scenario.run({ daemon: env.daemons[0]!, transport: 'grpc' }), once.timeout ?? timeout);
+    for (const scenario of single) register(scenario, { daemon: env.daemons[0]!, transport: 'grpc' }, once.timeout ?? timeout, once.title);
   };
   if (single.length > 0) {
     if (once.title) describe(once.title, registerOnce);
@@ -40,11 +43,27 @@ export function describeScenarios(scenarios: readonly Scenario[], options: Scena
   const perDaemon = scenarios.filter((s) => s.perDaemon);
   for (const daemon of env.daemons) {
     for (const transport of transportsFor(daemon, transports)) {
-      describe(`${daemon.name} (${title ?? `sessions over ${transportLabel(transport)}`})`, () => {
-        for (const scenario of perDaemon) test(scenario.name, () => scenario.run({ daemon, transport }), timeout);
+      const block = `${daemon.name} (${title ?? `sessions over ${transportLabel(transport)}`})`;
+      describe(block, () => {
+        for (const scenario of perDaemon) register(scenario, { daemon, transport }, timeout, block);
       });
     }
   }
+}
+
+/** One scenario as one test: a {@link skip} in its body ends it as skipped, with the reason printed. */
+function register(scenario: Scenario, ctx: ScenarioContext, timeout: number, block: string | undefined): void {
+  const fullName = block ? `${block} > ${scenario.name}` : scenario.name;
+  test(scenario.name, { timeout }, async (t: TestContext) => {
+    try {
+      await scenario.run(ctx);
+    } catch (error) {
+      const reason = skipReasonOf(error);
+      if (reason === undefined) throw error;
+      console.log(skipLine(fullName, reason));
+      t.skip(reason);
+    }
+  });
 }
 
 function transportsFor(daemon: E2eDaemon, transports: NonNullable<ScenarioSuiteOptions['transports']>): Array<'grpc' | 'docker'> {

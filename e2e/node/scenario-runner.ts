@@ -1,0 +1,50 @@
+import { skipReasonOf } from '../support/skip';
+
+/** Counts of a Node e2e run. */
+export interface NodeTally {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+/**
+ * Runs scenarios one by one under Node and prints one TAP-like line each:
+ * `ok - [node] <title> (<ms> ms)`, `not ok - [node] <title>` with the error
+ * indented below, or `ok - [node] <title> # SKIP <reason>` for a scenario that
+ * called `skip(reason)`. A scenario still running after `timeout` ms fails
+ * (it cannot be stopped from outside, so the caller ends the process once
+ * the tally line is printed).
+ */
+export class ScenarioRunner {
+  readonly tally: NodeTally = { passed: 0, failed: 0, skipped: 0 };
+
+  async run(title: string, timeout: number, fn: () => Promise<void>): Promise<void> {
+    const start = Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeout} ms`)), timeout);
+    });
+    try {
+      await Promise.race([fn(), deadline]);
+      this.tally.passed++;
+      console.log(`ok - [node] ${title} (${Date.now() - start} ms)`);
+    } catch (err) {
+      const reason = skipReasonOf(err);
+      if (reason !== undefined) {
+        this.tally.skipped++;
+        console.log(`ok - [node] ${title} # SKIP ${reason.replace(/\s+/g, ' ')}`);
+      } else {
+        this.tally.failed++;
+        console.log(`not ok - [node] ${title}\n  ${String((err as Error)?.stack ?? err).split('\n').join('\n  ')}`);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The machine-readable last line scripts/tally/node-stage.ts reads. */
+  tallyLine(): string {
+    const { passed, failed, skipped } = this.tally;
+    return `node-e2e-tally passed=${passed} failed=${failed} skipped=${skipped} runtime=${process.versions.node}`;
+  }
+}
