@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, typecheck, and the e2e suite against real
-# daemons under Bun and under Node. Starts the e2e daemons (e2e/daemons/up.sh)
-# unless NXBK_E2E_BUILDER names an external builder. Ends with the line
+# The whole test suite: unit tests, typecheck, the e2e suite against real
+# daemons under Bun and under Node, and the example job on buildkitd. Starts
+# the e2e daemons (e2e/daemons/up.sh) unless NXBK_E2E_BUILDER names an
+# external builder. Ends with the line
 # "N passed, N failed, N skipped" computed from the runners' own results.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -53,6 +54,19 @@ if bun build e2e/node/run-scenarios.ts --target=node --outfile="$out/node-e2e.mj
   fi
 else
   cat "$out/build.log"; count 0 1
+fi
+
+# The main job (scripts/example.sh) on the standalone buildkitd that up.sh started:
+# every image of the example built there (no image store: --no-load, links
+# through the run's OCI layouts).
+if [[ $started_daemons == 1 ]]; then
+  bk=$(jq -r '.daemons[] | select(.kind == "buildkitd") | .address' "${NXBK_DAEMONS_HOME:-$HOME/.cache/nx-buildkit/daemons}/daemons.json" 2>/dev/null | head -1)
+  if [[ -n $bk ]]; then
+    echo "== example job on buildkitd ($bk)"
+    if BUILDKIT_HOST=$bk bash scripts/example.sh >"$out/example.log" 2>&1; then count 1 0; else tail -40 "$out/example.log"; count 0 1; fi
+  else
+    echo "== example job on buildkitd: skipped (no buildkitd running)"; count 0 0 1
+  fi
 fi
 
 if [[ $started_daemons == 1 && "${CI:-}" == "true" ]]; then bash e2e/daemons/down.sh >/dev/null 2>&1 || true; fi
