@@ -3,12 +3,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { contextSafetyScenarios } from './scenarios/context-safety';
-import { e2eEnvironment } from './support/daemons';
+import { nxBuilders } from './support/daemons';
 import { tempDir, writeTree } from './support/files';
 import { createNxWorkspace, type NxWorkspace } from './support/nx-workspace';
 import { describeScenarios } from './support/scenario-suites';
-
-const env = e2eEnvironment();
 
 // Engine-level scenarios on every daemon (sessions over Control/Session).
 describeScenarios(contextSafetyScenarios, { timeout: 120_000, title: 'context safety' });
@@ -16,15 +14,16 @@ describeScenarios(contextSafetyScenarios, { timeout: 120_000, title: 'context sa
 // The executor under the real Nx CLI: contexts, Dockerfiles and named
 // contexts outside the workspace stop the run before anything starts
 // (symlinks resolved) unless `allowOutsideWorkspace` lists them; paths with
-// spaces and non-ASCII characters build.
-const docker = env.daemons.find((d) => d.kind === 'docker');
-describe.skipIf(!docker)(`Nx: contexts outside the workspace (${docker?.name ?? 'skipped: needs a Docker engine builder'})`, () => {
+// spaces and non-ASCII characters build. On a Docker engine and on buildkitd.
+const builders = nxBuilders();
+if (builders.length === 0) test.skip('Nx: contexts outside the workspace (skipped: no builder in the e2e environment)', () => {});
+for (const builder of builders) describe(`Nx: contexts outside the workspace (${builder.name})`, () => {
   const outside = tempDir('nxbk-e2e-outside-');
   const binary = randomBytes(64 * 1024);
   let ws: NxWorkspace;
   // The executor named explicitly: not every project root holds a file called Dockerfile.
   const project = (name: string, options: Record<string, unknown>) =>
-    JSON.stringify({ name, targets: { image: { executor: 'nx-buildkit:image', options: { builder: docker!.address, network: 'none', progress: 'plain', outputs: [{ type: 'local', dest: `dist/out/${name}` }], ...options } } } });
+    JSON.stringify({ name, targets: { image: { executor: 'nx-buildkit:image', options: { builder: builder.address, network: 'none', progress: 'plain', outputs: [{ type: 'local', dest: `dist/out/${name}` }], ...options } } } });
   const dockerfile = 'FROM scratch\nCOPY . /\n';
 
   beforeAll(() => {
@@ -44,7 +43,7 @@ describe.skipIf(!docker)(`Nx: contexts outside the workspace (${docker?.name ?? 
         'apps/ünï côdé/döcker fïles/Dockerfile ñ': dockerfile,
         'apps/ünï côdé/ctx dir/ünï côdé/sub dir/ö ü.txt': 'ö ü\n',
       },
-      { options: { builder: docker!.address, network: 'none', progress: 'plain' } },
+      { options: { builder: builder.address, network: 'none', progress: 'plain' } },
     );
     fs.writeFileSync(path.join(ws.dir, 'apps/ünï côdé/ctx dir/ünï côdé/fïlé näme ✓ 😀.bin'), binary);
     ws.git('add', '-A');

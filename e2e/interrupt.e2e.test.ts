@@ -3,15 +3,15 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { daemonsHome, e2eEnvironment } from './support/daemons';
+import { daemonPidFile, e2eEnvironment } from './support/daemons';
 import { removeImagesUnder } from './support/engine-images';
 import { createFixtureWorkspace } from './support/fixture-workspace';
 import type { NxRuntime, NxWorkspace } from './support/nx-workspace';
 
 // Ctrl-C and SIGTERM to a real `nx run-many -t image` while its builds run
-// on a real Docker engine: Nx must exit within 5 s with a failure, the
+// on a real Docker engine or buildkitd: Nx must exit within 5 s with a failure, the
 // daemon must stop every RUN step of the run (checked on the daemon: the
-// step's processes below the engine's dockerd), no metadata file may claim
+// step's processes below the engine's dockerd or below buildkitd), no metadata file may claim
 // an interrupted target succeeded, and no process of the run may remain.
 //
 // Which signal goes where, as it happens outside tests:
@@ -22,11 +22,12 @@ import type { NxRuntime, NxWorkspace } from './support/nx-workspace';
 //   and Nx has to pass it on to its worker itself.
 
 const env = e2eEnvironment();
-const pidFileOf = (name: string) => path.join(daemonsHome(), 'run', name, 'dockerd.pid');
-// Local engines whose processes this machine can see: the newest and the
-// oldest (BuildKit 0.8, whose shared contexts are prefetched by a solve of their own).
-const local = env.daemons.filter((d) => d.kind === 'docker' && fs.existsSync(pidFileOf(d.name)));
-const engines = [...new Set([local[0], local.at(-1)])].filter((d) => d !== undefined);
+// Local daemons whose processes this machine can see: the newest and the
+// oldest engine (BuildKit 0.8, whose shared contexts are prefetched by a solve
+// of their own) and the standalone buildkitd (its RUN steps run below it).
+const local = env.daemons.filter((d) => fs.existsSync(daemonPidFile(d)));
+const localEngines = local.filter((d) => d.kind === 'docker');
+const engines = [...new Set([localEngines[0], localEngines.at(-1), local.find((d) => d.kind === 'buildkitd')])].filter((d) => d !== undefined);
 const runId = randomBytes(4).toString('hex');
 const projects = ['slow-a', 'slow-b', 'slow-c'];
 
@@ -88,12 +89,12 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 
-if (engines.length === 0) test.skip('Nx interrupted mid-run (skipped: needs a local Docker engine of e2e/daemons/up.sh)', () => {});
+if (engines.length === 0) test.skip('Nx interrupted mid-run (skipped: needs a local daemon of e2e/daemons/up.sh)', () => {});
 
 for (const docker of engines) for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
   describe(`Nx interrupted mid-run, CLI under ${runtime} (${docker.name})`, () => {
     const prefix = `nxbk-e2e-int-${runId}-${runtime}-${docker.name}`;
-    const dockerdPid = Number(fs.readFileSync(pidFileOf(docker.name), 'utf8').trim());
+    const dockerdPid = Number(fs.readFileSync(daemonPidFile(docker), 'utf8').trim());
     let ws: NxWorkspace;
     const metadataOf = (p: string) => path.join(ws.dir, 'dist/images/apps', p, 'metadata.json');
 
@@ -111,7 +112,8 @@ for (const docker of engines) for (const runtime of ['node', 'bun'] as const sat
     }, 180_000);
 
     afterAll(async () => {
-      await removeImagesUnder(docker.address.replace(/^docker:\/\//, ''), prefix);
+      // A Docker engine keeps the built images (classic store); buildkitd has no image store.
+      if (docker.kind === 'docker') await removeImagesUnder(docker.address.replace(/^docker:\/\//, ''), prefix);
       ws?.[Symbol.dispose]();
     });
 

@@ -3,22 +3,25 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { e2eEnvironment, type E2eDaemon } from './support/daemons';
-import { deleteManifest, imagesUnder, inspectImage, manifestHead, removeImagesUnder, engineRequest } from './support/engine-images';
+import { e2eEnvironment, nxBuilders, type E2eDaemon } from './support/daemons';
+import { deleteManifest, imagesUnder, inspectImage, manifestHead, registryDigest, registryTags, removeImagesUnder, engineRequest } from './support/engine-images';
 import { createFixtureWorkspace } from './support/fixture-workspace';
 import { repoRoot, type NxRun, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
 
 // The nx-buildkit:image executor as Nx runs it: the real Nx CLI (under Node,
 // then under Bun, each forking its batch worker with its own runtime) on a
-// git fixture workspace, building against the first Docker engine, and for
-// pushes the engine with the containerd image store plus the test registry.
+// git fixture workspace, building against the first Docker engine (images
+// loaded into it) and against buildkitd (no image store: images pushed to
+// the test registry instead), and for the cache of pushed images the engine
+// with the containerd image store and buildkitd, with the test registry.
 // Each runtime gets its own workspace (its own Nx cache) and image names
 // unique to this test run, removed afterwards.
 
 const timeout = 120_000;
 const env = e2eEnvironment();
-const docker = env.daemons.find((d) => d.kind === 'docker');
-const containerd = env.daemons.find((d) => d.kind === 'docker' && d.imageStore === 'containerd');
+// buildkitd builds the images of the batch suite into the test registry: without one it cannot run it.
+const batchBuilders = nxBuilders().filter((d) => d.kind === 'docker' || env.registry);
+const pushers = [env.daemons.find((d) => d.kind === 'docker' && d.imageStore === 'containerd'), env.daemons.find((d) => d.kind === 'buildkitd')].filter((d): d is E2eDaemon => d !== undefined);
 const runId = randomBytes(4).toString('hex');
 const socketOf = (d: E2eDaemon) => d.address.replace(/^docker:\/\//, '');
 
@@ -71,10 +74,34 @@ const roots = { base: 'base', 'app-a': 'apps/app-a', 'app-b': 'apps/app-b', 'lib
 type Project = keyof typeof roots;
 const projects = Object.keys(roots).sort() as Project[];
 
+if (batchBuilders.length === 0) test.skip('nx-buildkit:image in batch mode (skipped: no Docker engine, and no buildkitd with the test registry)', () => {});
 for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
-  describe.skipIf(!docker)(`nx-buildkit:image in batch mode, Nx CLI under ${runtime} (${docker?.name ?? 'skipped: needs a Docker engine builder, NXBK_E2E_BUILDER names a buildkitd'})`, () => {
-    const prefix = `nxbk-e2e-nx-${runId}-${runtime}`;
-    const sock = docker ? socketOf(docker) : '';
+  for (const docker of batchBuilders) describe(`nx-buildkit:image in batch mode, Nx CLI under ${runtime} (${docker.name})`, () => {
+    // A Docker engine loads the images; buildkitd pushes them to the test registry (under the same prefix there).
+    const loads = docker.kind === 'docker';
+    const registry = loads ? '' : env.registry!;
+    const prefix = `${loads ? '' : `${registry}/`}nxbk-e2e-nx-${runId}-${runtime}-${docker.name}`;
+    const sock = loads ? socketOf(docker) : '';
+    /** The images under the prefix, as `name:tag → id` (engine: image ID; registry: manifest digest). */
+    const images = async (): Promise<Record<string, string>> => {
+      if (loads) return imagesUnder(sock, prefix);
+      const out: Record<string, string> = {};
+      const repoPrefix = prefix.slice(registry.length + 1);
+      for (const project of projects) {
+        for (const tag of await registryTags(registry, `${repoPrefix}/${project}`)) out[`${prefix}/${project}:${tag}`] = (await registryDigest(registry, `${repoPrefix}/${project}`, tag)) ?? '';
+      }
+      return out;
+    };
+    /** What a built image is known by where it went: the engine's image ID, or the digest the registry serves for the name. */
+    const stored = async (name: string): Promise<string | undefined> => {
+      if (loads) return inspectImage(sock, name);
+      const rest = name.slice(registry.length + 1);
+      const colon = rest.lastIndexOf(':');
+      return registryDigest(registry, rest.slice(0, colon), rest.slice(colon + 1));
+    };
+    /** The metadata's value for that: the config digest of a loaded image (classic store), the manifest digest of a pushed one. */
+    const expected = (metadata: Metadata) => (loads ? metadata.configDigest! : metadata.digest!);
+    const output = loads ? { load: true } : { push: true, insecureRegistry: true };
     // Random bytes (hex): a shared context whose size says whether it was sent once or once per image.
     const shared = { 'shared/one.txt': randomBytes(16 * 1024).toString('hex'), 'shared/two.txt': randomBytes(8 * 1024).toString('hex') };
     const sharedSize = Object.values(shared).reduce((n, text) => n + Buffer.byteLength(text), 0);
@@ -89,7 +116,7 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
           'base/project.json': JSON.stringify({ name: 'base', ...image('base', { tags: ['latest', '{{sha}}'] }) }),
           'base/Dockerfile': 'FROM nxbk-base:latest\nCOPY hello.txt /hello.txt\n',
           'base/hello.txt': 'hello\n',
-          // app-a and app-b: FROM base's image (which `load` puts into the engine), both with the shared context.
+          // app-a and app-b: FROM base's image (linked in the run; `load` also puts it into the engine, buildkitd pushes it), both with the shared context.
           'apps/app-a/project.json': JSON.stringify({ name: 'app-a', ...image('app-a', { context: 'shared' }) }),
           'apps/app-a/Dockerfile': `FROM ${prefix}/base\nCOPY . /ctx\nRUN cat /hello.txt\n`,
           'apps/app-b/project.json': JSON.stringify({ name: 'app-b', ...image('app-b', { context: 'shared' }) }),
@@ -98,13 +125,19 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
           'libs/lib-x/project.json': JSON.stringify({ name: 'lib-x', ...image('lib-x', { secrets: [{ id: 'token', env: 'NXBK_E2E_TOKEN' }] }) }),
           'libs/lib-x/Dockerfile': 'FROM nxbk-base:latest\nRUN --mount=type=secret,id=token test -s /run/secrets/token\n',
         },
-        { options: { builder: docker!.address, network: 'none', load: true, progress: 'plain' } },
+        { options: { builder: docker.address, network: 'none', ...output, progress: 'plain' } },
         { NXBK_E2E_TOKEN: 'e2e-token' },
       );
     });
 
     afterAll(async () => {
       if (sock) await removeImagesUnder(sock, prefix);
+      if (!loads) {
+        for (const [name, digest] of Object.entries(await images().catch(() => ({})))) {
+          const rest = name.slice(registry.length + 1);
+          await deleteManifest(registry, rest.slice(0, rest.lastIndexOf(':')), digest).catch(() => undefined);
+        }
+      }
       ws?.[Symbol.dispose]();
     });
 
@@ -127,12 +160,13 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
       for (const project of projects) {
         const metadata = readMetadata(ws, roots[project]);
         expect(metadata.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-        expect(metadata.pushed).toBe(false);
+        expect(metadata.pushed).toBe(!loads);
         // Loaded into a classic-store engine: the image ID is the config digest, under every name in the metadata.
-        for (const name of metadata.imageNames) expect(await inspectImage(sock, name)).toBe(metadata.configDigest!);
+        // Pushed (buildkitd): the registry serves the metadata's digest under every name.
+        for (const name of metadata.imageNames) expect(await stored(name)).toBe(expected(metadata));
       }
       expect(readMetadata(ws, 'base').imageNames).toEqual([`${prefix}/base:latest`, `${prefix}/base:${shortSha}`]);
-      expect(Object.keys(await imagesUnder(sock, prefix)).sort()).toEqual(
+      expect(Object.keys(await images()).sort()).toEqual(
         [`${prefix}/app-a:latest`, `${prefix}/app-b:latest`, `${prefix}/base:${shortSha}`, `${prefix}/base:latest`, `${prefix}/lib-x:latest`].sort(),
       );
     }, timeout);
@@ -151,7 +185,7 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
       expect(readMetadata(ws, 'base').imageNames).toContain(`${prefix}/base:${shortSha}`);
       // app-a was rebuilt on the new base: a new image.
       expect(readMetadata(ws, 'apps/app-a').digest).not.toBe(before.digest);
-      expect(await inspectImage(sock, `${prefix}/app-a:latest`)).toBe(readMetadata(ws, 'apps/app-a').configDigest!);
+      expect(await stored(`${prefix}/app-a:latest`)).toBe(expected(readMetadata(ws, 'apps/app-a')));
     }, timeout);
 
     test('a second run-many with no change replays every image task from the Nx cache', () => {
@@ -173,7 +207,7 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
       test(`invalid options (${what}) fail before anything starts, naming project, target and field`, async () => {
         const mtimes = () => projects.map((p) => fs.statSync(path.join(ws.dir, 'dist/images', roots[p], 'metadata.json')).mtimeMs);
         const metadataBefore = mtimes();
-        const imagesBefore = await imagesUnder(sock, prefix);
+        const imagesBefore = await images();
         const file = path.join(ws.dir, roots[project], 'project.json');
         const original = fs.readFileSync(file, 'utf8');
         const config = JSON.parse(original) as { targets: { image: { options: Record<string, unknown> } } };
@@ -191,7 +225,7 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
         expect(r.summaries).toEqual([]);
         expect(r.out).not.toMatch(/\] built /);
         expect(mtimes()).toEqual(metadataBefore);
-        expect(await imagesUnder(sock, prefix)).toEqual(imagesBefore);
+        expect(await images()).toEqual(imagesBefore);
       }, timeout);
     }
 
@@ -233,10 +267,10 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
 
   // Nx replays a cached image task by restoring its metadata file; for a pushed image the inferred target's
   // runtime input asks the registry whether the digest in that file still exists, so a deleted image is rebuilt.
-  const pushVia = containerd && env.registry ? `${containerd.name}, ${env.registry}` : 'skipped: needs the containerd-store engine and the registry of e2e/daemons/up.sh';
-  describe.skipIf(!containerd || !env.registry)(`Nx cache of a pushed image, Nx CLI under ${runtime} (${pushVia})`, () => {
+  if (pushers.length === 0 || !env.registry) test.skip(`Nx cache of a pushed image, Nx CLI under ${runtime} (skipped: needs the containerd-store engine or buildkitd, and the registry of e2e/daemons/up.sh)`, () => {});
+  for (const containerd of env.registry ? pushers : []) describe(`Nx cache of a pushed image, Nx CLI under ${runtime} (${containerd.name}, ${env.registry})`, () => {
     const registry = env.registry!;
-    const repository = `nxbk-e2e-nx-${runId}-${runtime}/pushed`;
+    const repository = `nxbk-e2e-nx-${runId}-${runtime}-${containerd.name}/pushed`;
     let ws: NxWorkspace;
     let digest: string;
     const nx = (...args: string[]) => outcome(ws.nx(runtime, [...args, '--output-style=static']));
@@ -248,13 +282,13 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
           'pushed/Dockerfile': 'FROM nxbk-base:latest\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /copy.txt\n',
           'pushed/hello.txt': 'hello\n',
         },
-        { options: { builder: containerd!.address, network: 'none', progress: 'plain' } },
+        { options: { builder: containerd.address, network: 'none', progress: 'plain' } },
       );
     });
 
     afterAll(async () => {
       if (digest) await deleteManifest(registry, repository, digest).catch(() => undefined);
-      if (containerd) await engineRequest(socketOf(containerd), 'DELETE', `/images/${encodeURIComponent(`${registry}/${repository}:latest`)}?force=1`).catch(() => undefined);
+      if (containerd.kind === 'docker') await engineRequest(socketOf(containerd), 'DELETE', `/images/${encodeURIComponent(`${registry}/${repository}:latest`)}?force=1`).catch(() => undefined);
       ws?.[Symbol.dispose]();
     });
 

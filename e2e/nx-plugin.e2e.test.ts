@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { randomBytes } from 'node:crypto';
-import { e2eEnvironment } from './support/daemons';
+import { e2eEnvironment, nxBuilders } from './support/daemons';
 import { createFixtureWorkspace } from './support/fixture-workspace';
 import type { NxRuntime, NxWorkspace } from './support/nx-workspace';
 
@@ -161,24 +161,30 @@ for (const runtime of ['node', 'bun'] as const) {
 // The inferred inputs decide Nx's cache for real builds: a changed base image
 // rebuilds the images built FROM it (they hash its metadata file), a file that
 // .dockerignore keeps out of the context changes nothing.
-const docker = e2eEnvironment().daemons.find((d) => d.kind === 'docker');
-describe.skipIf(!docker)('Nx cache over real builds (first Docker engine, Nx under node)', () => {
+// On the first Docker engine and on buildkitd (with the test registry).
+const cacheEnv = e2eEnvironment();
+const cacheBuilders = nxBuilders().filter((d) => d.kind === 'docker' || cacheEnv.registry);
+if (cacheBuilders.length === 0) test.skip('Nx cache over real builds (skipped: no Docker engine, and no buildkitd with the test registry)', () => {});
+for (const docker of cacheBuilders) describe(`Nx cache over real builds (${docker.name}, Nx under node)`, () => {
   const id = randomBytes(4).toString('hex');
+  // Each task runs in an executor of its own (--batch=false), so app's FROM must find base outside the run:
+  // `load` puts it into the engine; buildkitd (no image store) pushes it to the test registry.
+  const loads = docker.kind === 'docker';
+  const prefix = `${loads ? '' : `${cacheEnv.registry}/`}nxbk-plugin-e2e-${id}-${docker.name}`;
   let cws: NxWorkspace;
   beforeAll(() => {
     cws = createFixtureWorkspace(
       {
-        'base/project.json': JSON.stringify({ name: 'base', targets: { image: { options: { imageName: `nxbk-plugin-e2e-${id}/base` } } } }),
+        'base/project.json': JSON.stringify({ name: 'base', targets: { image: { options: { imageName: `${prefix}/base`, ...(loads ? {} : { push: true, insecureRegistry: true }) } } } }),
         'base/Dockerfile': 'FROM nxbk-base:latest\nCOPY hello.txt /hello.txt\n',
         'base/hello.txt': 'hello\n',
-        'app/project.json': JSON.stringify({ name: 'app', targets: { image: { options: { imageName: `nxbk-plugin-e2e-${id}/app` } } } }),
-        'app/Dockerfile': `FROM nxbk-plugin-e2e-${id}/base\nCOPY . /app\nRUN cat /hello.txt /app/main.txt\n`,
+        'app/project.json': JSON.stringify({ name: 'app', targets: { image: { options: { imageName: `${prefix}/app` } } } }),
+        'app/Dockerfile': `FROM ${prefix}/base\nCOPY . /app\nRUN cat /hello.txt /app/main.txt\n`,
         'app/.dockerignore': '*.md\n',
         'app/README.md': 'readme\n',
         'app/main.txt': 'main\n',
       },
-      // `load` puts base into the engine, where app's FROM finds it.
-      { options: { builder: docker!.address, network: 'none', load: true, progress: 'plain' } },
+      { options: { builder: docker.address, network: 'none', ...(loads ? { load: true } : {}), progress: 'plain' } },
     );
   });
   afterAll(() => cws?.[Symbol.dispose]());

@@ -4,16 +4,17 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { e2eEnvironment } from './support/daemons';
+import { nxBuilders } from './support/daemons';
 import { createFixtureWorkspace } from './support/fixture-workspace';
 import { repoRoot, type NxRun, type NxWorkspace } from './support/nx-workspace';
 
 // Progress modes, the aggregated metadata file and secret redaction, as a
 // user of the Nx executor sees them: the real Nx CLI (under Node) on a
 // fixture workspace whose builds print their secrets on purpose. One engine
-// is enough here (the rendering is ours, not the daemon's): docker-28c when
-// it is there (its containerd store has the oci exporter the metadata test
-// needs), else the first Docker engine.
+// (the rendering is ours, not the daemon's): docker-28c when it is there (its
+// containerd store has the oci exporter the metadata test needs), else the
+// first Docker engine; and the standalone buildkitd, whose progress stream
+// (its own vertex and log order) goes through the same renderers.
 //
 // What "never leaks" covers: the exact secret value, and each line of a
 // multi-line one. A build that transforms the value first (base64, split
@@ -21,9 +22,7 @@ import { repoRoot, type NxRun, type NxWorkspace } from './support/nx-workspace';
 // of scope, as it is for every CI log masker.
 
 const timeout = 180_000;
-const env = e2eEnvironment();
-const docker = env.daemons.find((d) => d.kind === 'docker' && d.imageStore === 'containerd') ?? env.daemons.find((d) => d.kind === 'docker');
-const hasOci = docker?.imageStore === 'containerd';
+const builders = nxBuilders((d) => d.imageStore === 'containerd');
 /** tmux drives the live view's test (e2e/daemons/install.sh installs it). */
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
@@ -66,7 +65,10 @@ const filesContaining = (dir: string, marker: string) => filesWhere(dir, (bytes)
 
 const leaks = (text: string) => forbidden.filter((s) => text.includes(s));
 
-describe.skipIf(!docker)(`progress modes, aggregated metadata and secret redaction through the Nx executor (${docker?.name ?? 'skipped: needs a Docker engine builder'})`, () => {
+if (builders.length === 0) test.skip('progress modes through the Nx executor (skipped: no builder in the e2e environment)', () => {});
+for (const docker of builders) describe(`progress modes, aggregated metadata and secret redaction through the Nx executor (${docker.name})`, () => {
+  // The oci exporter: buildkitd, or an engine with the containerd image store.
+  const hasOci = docker.kind === 'buildkitd' || docker.imageStore === 'containerd';
   let ws: NxWorkspace;
   /** Where Nx keeps this workspace's cache and task logs (Nx 24: under ~/.nx/<workspace hash>/cache). */
   let nxCache: string;
@@ -101,7 +103,7 @@ describe.skipIf(!docker)(`progress modes, aggregated metadata and secret redacti
           : {}),
       },
       // noCache: every run executes the step that prints the secrets (a cached step prints nothing).
-      { options: { builder: docker!.address, network: 'none', noCache: true, bakeMetadataFile: 'dist/bake.json' } },
+      { options: { builder: docker.address, network: 'none', noCache: true, bakeMetadataFile: 'dist/bake.json' } },
       { NXBK_LEAK_SECRET: envSecret },
     );
     const probe = spawnSync('node', ['-e', "process.stdout.write(require('nx/src/utils/cache-directory').cacheDir)"], { cwd: ws.dir, encoding: 'utf8' });
@@ -240,7 +242,7 @@ describe.skipIf(!docker)(`progress modes, aggregated metadata and secret redacti
     }
   }, timeout);
 
-  test.skipIf(!hasOci)(`bakeMetadataFile: one file in buildx bake shape, keyed by project, matching the per-target metadata${hasOci ? '' : ' (skipped: needs the oci exporter, i.e. an engine with the containerd image store)'}`, () => {
+  test.skipIf(!hasOci)(`bakeMetadataFile: one file in buildx bake shape, keyed by project, matching the per-target metadata${hasOci ? '' : ' (skipped: needs the oci exporter, i.e. buildkitd or an engine with the containerd image store)'}`, () => {
     // The tar's directory must exist: FileSend does not create it (and a missing one crashes the worker today).
     fs.mkdirSync(path.join(ws.dir, 'dist/oci'), { recursive: true });
     const r = nx('run-many', '-t', 'image', '-p', 'img', 'leak-env', '--skip-nx-cache');

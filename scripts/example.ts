@@ -19,17 +19,17 @@ function run(cmd: string, args: string[], options: SpawnSyncOptions = {}): void 
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status})`);
 }
 
-/** The builder address to use: the one that answers, else a local engine started for this. */
-async function builderAddress(): Promise<string> {
+/** The builder to use: the one that answers, else a local engine started for this. */
+async function findBuilder(): Promise<{ address: string; isDockerEngine: boolean }> {
   try {
     await using client = await BuildkitClient.connect({});
     console.log(`builder: ${client.address.display} (${client.builder.source})`);
-    return client.address.display;
+    return { address: client.address.display, isDockerEngine: client.address.kind === 'docker' };
   } catch (err) {
     if (!(err instanceof BuildkitError)) throw err;
     console.log(`${err.message}\nstarting a local Docker engine (e2e/daemons/up.sh docker-28)…`);
     run('bash', [path.join(root, 'e2e', 'daemons', 'up.sh'), 'docker-28']);
-    return `docker://${path.join(daemonsHome(), 'docker-28.sock')}`;
+    return { address: `docker://${path.join(daemonsHome(), 'docker-28.sock')}`, isDockerEngine: true };
   }
 }
 
@@ -45,7 +45,17 @@ fs.mkdirSync(modules);
 for (const entry of fs.readdirSync(path.join(root, 'node_modules'))) fs.symlinkSync(path.join(root, 'node_modules', entry), path.join(modules, entry));
 fs.symlinkSync(root, path.join(modules, 'nx-buildkit'));
 
-const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_HOST: await builderAddress(), NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
+const builder = await findBuilder();
+const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_HOST: builder.address, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
+// The example's images are loaded into the Docker engine that builds them. A
+// standalone buildkitd has no image store: there every image is still built
+// (the images FROM base read base's result of this run through the run's own
+// OCI layout), but nothing is loaded. Loading from buildkitd needs its
+// `docker` exporter streamed into a Docker engine's image store.
+const overrides = builder.isDockerEngine ? [] : ['--no-load'];
+if (overrides.length) {
+  console.log(`${builder.address} is not a Docker engine (no image store): building every image with --no-load (load: false); loading them needs a Docker engine to stream the docker exporter into`);
+}
 // The worker image needs a secret and git-sync an SSH agent: provide throwaway ones when the caller has none.
 env.EXAMPLE_NPM_TOKEN ??= 'example-token-not-a-real-secret';
 if (!env.SSH_AUTH_SOCK) {
@@ -56,12 +66,12 @@ if (!env.SSH_AUTH_SOCK) {
   run('ssh-add', ['-q', path.join(dir, 'key')], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
   env.SSH_AUTH_SOCK = socket;
 }
-run('node', [path.join(modules, 'nx', 'dist', 'bin', 'nx.js'), 'run-many', '-t', 'image', '--outputStyle=static'], { cwd: workspace, env });
+run('node', [path.join(modules, 'nx', 'dist', 'bin', 'nx.js'), 'run-many', '-t', 'image', '--outputStyle=static', ...overrides], { cwd: workspace, env });
 
 console.log('\nimages built (metadata files):');
 const dist = path.join(workspace, 'dist', 'images');
 for (const file of fs.readdirSync(dist, { recursive: true }) as string[]) {
   if (!file.endsWith('metadata.json')) continue;
-  const m = JSON.parse(fs.readFileSync(path.join(dist, file), 'utf8')) as { imageNames: string[]; configDigest?: string };
-  console.log(`  ${m.imageNames.join(', ')}  ${m.configDigest ?? ''}`);
+  const m = JSON.parse(fs.readFileSync(path.join(dist, file), 'utf8')) as { imageNames: string[]; configDigest?: string; digest?: string };
+  console.log(`  ${m.imageNames.join(', ')}  ${m.configDigest ?? m.digest ?? ''}`);
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, typecheck, and the e2e suite against real
-# daemons under Bun and under Node. Starts the e2e daemons (e2e/daemons/up.sh)
-# unless NXBK_E2E_BUILDER names an external builder. Ends with the line
-# "N passed, N failed, N skipped" computed by scripts/tally/ from the runners'
-# reports, exit statuses and error counts; exits non-zero when anything failed.
+# The whole test suite: unit tests, typecheck, the e2e suite against real
+# daemons under Bun and under Node, and the example job on buildkitd. Starts
+# the e2e daemons (e2e/daemons/up.sh) unless NXBK_E2E_BUILDER names an
+# external builder. Ends with the line "N passed, N failed, N skipped"
+# computed by scripts/tally/ from the runners' reports, exit statuses and
+# error counts; exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=$(mktemp -d)
@@ -44,10 +45,27 @@ else
   tee "$out/node.log" <"$out/build.log"
 fi
 
+# The main job (scripts/example.sh) on the standalone buildkitd that up.sh started:
+# every image of the example built there.
+example_stage=()
+if [[ $started_daemons == 1 ]]; then
+  bk=$(jq -r '.daemons[] | select(.kind == "buildkitd") | .address' "${NXBK_DAEMONS_HOME:-$HOME/.cache/nx-buildkit/daemons}/daemons.json" 2>/dev/null | head -1)
+  if [[ -n $bk ]]; then
+    echo "== example job on buildkitd ($bk)"
+    BUILDKIT_HOST=$bk bash scripts/example.sh >"$out/example.log" 2>&1
+    example_status=$?
+    [[ $example_status == 0 ]] || tail -40 "$out/example.log"
+    example_stage=(--stage "example job on buildkitd" "$example_status")
+  else
+    echo "== example job on buildkitd: skipped (no buildkitd running)"
+    example_stage=(--skipped-stage "example job on buildkitd" "no buildkitd running")
+  fi
+fi
+
 if [[ $started_daemons == 1 && "${CI:-}" == "true" ]]; then bash e2e/daemons/down.sh >/dev/null 2>&1 || true; fi
 
 # The tally: every stage's report, exit status and errors; a standard run also
 # fails for skips that e2e/allowed-skips.txt does not list. Its last line is
 # the final "N passed, N failed, N skipped".
 echo "== tally"
-bun scripts/tally/main.ts --typecheck "$typecheck_status" --bun "$out/junit.xml" "$out/bun.log" "$bun_status" --node "$out/node.log" "$node_status" --allowed-skips e2e/allowed-skips.txt
+bun scripts/tally/main.ts --typecheck "$typecheck_status" --bun "$out/junit.xml" "$out/bun.log" "$bun_status" --node "$out/node.log" "$node_status" "${example_stage[@]}" --allowed-skips e2e/allowed-skips.txt

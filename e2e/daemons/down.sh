@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop what up.sh started. Usage: down.sh [docker-20|docker-26|docker-28|docker-28c|registry ...]
+# Stop what up.sh started. Usage: down.sh [docker-20|docker-26|docker-28|docker-28c|registry|buildkitd ...]
 # (default: all). Only PIDs recorded under $NXBK_HOME are signalled (never
 # processes found by name), and only while their command line still mentions
 # $NXBK_HOME (guards against recycled PIDs): SIGTERM, then SIGKILL after 10 s.
@@ -21,13 +21,14 @@ T_ALL=$(_t0)
 GRACE=${NXBK_DOWN_GRACE:-10}
 lock_state
 
-engines=() registries=()
-(($#)) || set -- "${ENGINES[@]}" registry
+engines=() registries=() buildkitd=""
+(($#)) || set -- "${ENGINES[@]}" registry buildkitd
 for a in "$@"; do
   case "$a" in
     docker-20|docker-26|docker-28|docker-28c) engines+=("$a") ;;
     registry) read -r -a registries <<<"$(registry_names)" ;;
-    *) die "unknown daemon '$a' (known: ${ENGINES[*]} registry)" ;;
+    buildkitd) buildkitd=1 ;;
+    *) die "unknown daemon '$a' (known: ${ENGINES[*]} registry buildkitd)" ;;
   esac
 done
 
@@ -54,7 +55,7 @@ stop_pids() {
   done
 }
 
-step "stop ${engines[*]}${registries[*]:+ registry}"
+step "stop ${engines[*]}${registries[*]:+ registry}${buildkitd:+ buildkitd}"
 stopped=()
 # 0. Kill running containers through the API first: dockerd otherwise gives each
 # one 10 s to stop on shutdown, and a SIGKILLed dockerd leaves them behind.
@@ -104,6 +105,13 @@ for r in "${registries[@]+"${registries[@]}"}"; do
 done
 stop_pids registry "${pids[@]+"${pids[@]}"}"
 
+# 4. buildkitd (it ends the runc containers of its builds on SIGTERM).
+if [[ -n $buildkitd ]]; then
+  p=$(read_pid "$BUILDKITD_PIDFILE")
+  if pid_is_ours "$p"; then stop_pids buildkitd "$p"; stopped+=(buildkitd); fi
+  rm -f "$BUILDKITD_PIDFILE" "$BUILDKITD_SOCK"
+fi
+
 # Forget the PIDs and sockets of what is now stopped.
 for e in "${engines[@]}"; do
   rm -f "$(engine_pidfile "$e")" "$(engine_dir "$e")/dockerd.pid" "$(engine_sock "$e")"
@@ -111,9 +119,10 @@ done
 for r in "${registries[@]+"${registries[@]}"}"; do rm -f "$(registry_pidfile "$r")"; done
 step_done "${stopped[*]:+stopped: ${stopped[*]}}"
 
-# 4. Leftover mounts under the stopped engines' dirs (see unmount_under).
+# 5. Leftover mounts under the stopped engines' dirs (see unmount_under).
 n=0
-for e in "${engines[@]}"; do n=$((n + $(unmount_under "$(engine_dir "$e")"))); done
+for e in "${engines[@]+"${engines[@]}"}"; do n=$((n + $(unmount_under "$(engine_dir "$e")"))); done
+[[ -z $buildkitd ]] || n=$((n + $(unmount_under "$BUILDKITD_DIR")))
 ((n == 0)) || log "unmounted $n leftover mount(s)"
 
 write_manifest

@@ -94,6 +94,35 @@ ping_sock() { # ping_sock SOCKET -> 0 when the engine answers GET /_ping with OK
   [[ "$(curl -fsS --max-time 2 --unix-socket "$1" http://d/_ping 2>/dev/null)" == "OK" ]]
 }
 
+# ---- standalone buildkitd -------------------------------------------------------
+# Not packaged by Debian: the binary comes from $NXBK_BUILDKITD, else the newest
+# ../shared/tools/buildkitd/<version>/buildkitd next to this checkout. Without
+# one, up.sh says buildkitd was skipped and starts the rest.
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILDKITD_DIR="$RUN/buildkitd"                 # state root, config, PID file
+BUILDKITD_SOCK="$NXBK_HOME/buildkitd.sock"
+BUILDKITD_CONFIG="$BUILDKITD_DIR/buildkitd.toml"
+BUILDKITD_PIDFILE="$RUN/buildkitd.pid"
+BUILDKITD_LOG="$LOGS/buildkitd.log"
+# buildkitd has no image store: `FROM nxbk-base` means docker.io/library/nxbk-base,
+# which its docker.io mirror (the plain registry) serves under that name.
+BASE_MIRROR_REPO=library/${BASE_IMAGE%:*}
+buildkitd_bin() { # prints the binary's path, or nothing when there is none
+  if [[ -n "${NXBK_BUILDKITD:-}" ]]; then [[ -x $NXBK_BUILDKITD ]] && echo "$NXBK_BUILDKITD"; return 0; fi
+  local b
+  b=$(find "$REPO_ROOT/../shared/tools/buildkitd" -mindepth 2 -maxdepth 2 -name buildkitd -type f -perm -u+x 2>/dev/null | sort -V | tail -1)
+  [[ -n $b ]] && echo "$b"
+  return 0
+}
+buildkitd_ping() { # 0 when the socket serves gRPC (any HTTP/2 answer from the server)
+  [[ -S $BUILDKITD_SOCK ]] || return 1
+  local code
+  code=$(curl -sS --max-time 2 --http2-prior-knowledge --unix-socket "$BUILDKITD_SOCK" -o /dev/null -w '%{http_code}' \
+         -H 'content-type: application/grpc' -X POST --data-binary @/dev/null http://d/grpc.health.v1.Health/Check 2>/dev/null || true)
+  [[ $code =~ ^[1-5][0-9][0-9]$ ]]
+}
+buildkitd_running() { pid_is_ours "$(read_pid "$BUILDKITD_PIDFILE")" && buildkitd_ping; }
+
 # ---- registries ---------------------------------------------------------------
 registry_names() { echo "registry-5000 registry-5001"; }
 registry_addr() { case "$1" in registry-5000) echo "$REGISTRY_ADDR" ;; registry-5001) echo "$REGISTRY_AUTH_ADDR" ;; esac; }
@@ -103,6 +132,50 @@ registry_ping() { # 0 when /v2/ answers 200 (with credentials for the auth one)
   local auth=()
   [[ "$1" == registry-5001 ]] && auth=(-u "$REGISTRY_USER:$REGISTRY_PASSWORD")
   curl -fsS --max-time 2 "${auth[@]}" -o /dev/null "http://$(registry_addr "$1")/v2/" 2>/dev/null
+}
+
+# push_base_archive ADDR REPO: put the base image ($BASE_IMAGE_TAR, a `docker load`
+# archive) into the registry at ADDR as REPO:latest with curl alone (no
+# engine needed): gzip -n layer, the archive's config (so the same image ID), a
+# schema 2 manifest. Blobs the registry has are not sent again.
+push_base_archive() {
+  local addr=$1 repo=$2 work cfg layer cfg_d layer_d manifest auth=()
+  [[ $addr == "$REGISTRY_AUTH_ADDR" ]] && auth=(-u "$REGISTRY_USER:$REGISTRY_PASSWORD")
+  work=$(mktemp -d "$NXBK_HOME/.push.XXXXXX")
+  tar -C "$work" -xf "$BASE_IMAGE_TAR"
+  cfg="$work/$(jq -r '.[0].Config' "$work/manifest.json")"
+  layer="$work/$(jq -r '.[0].Layers[0]' "$work/manifest.json")"
+  gzip -n -c "$layer" > "$work/layer.tar.gz"
+  cfg_d="sha256:$(sha256sum "$cfg" | cut -c1-64)"
+  layer_d="sha256:$(sha256sum "$work/layer.tar.gz" | cut -c1-64)"
+  local files=("$cfg" "$work/layer.tar.gz") digests=("$cfg_d" "$layer_d") i blob digest loc
+  for i in 0 1; do
+    blob=${files[$i]} digest=${digests[$i]}
+    curl -fsS --max-time 10 "${auth[@]}" -o /dev/null -I "http://$addr/v2/$repo/blobs/$digest" 2>/dev/null && continue
+    loc=$(curl -fsS --max-time 10 "${auth[@]}" -o /dev/null -D - -X POST "http://$addr/v2/$repo/blobs/uploads/" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+    [[ -n $loc ]] || { rm -rf "$work"; die "$addr: no upload location for $repo"; }
+    [[ $loc == http* ]] || loc="http://$addr$loc"
+    [[ $loc == *\?* ]] && loc="$loc&digest=$digest" || loc="$loc?digest=$digest"
+    curl -fsS --max-time 60 "${auth[@]}" -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary "@$blob" "$loc" \
+      || { rm -rf "$work"; die "$addr: uploading $digest to $repo failed"; }
+  done
+  manifest=$(jq -cn --arg cd "$cfg_d" --argjson cs "$(stat -c %s "$cfg")" --arg ld "$layer_d" --argjson ls "$(stat -c %s "$work/layer.tar.gz")" '
+    {schemaVersion: 2, mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+     config: {mediaType: "application/vnd.docker.container.image.v1+json", size: $cs, digest: $cd},
+     layers: [{mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", size: $ls, digest: $ld}]}')
+  rm -rf "$work"
+  curl -fsS --max-time 10 "${auth[@]}" -o /dev/null -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.v2+json' \
+    --data-binary "$manifest" "http://$addr/v2/$repo/manifests/${BASE_IMAGE#*:}" || die "$addr: putting the $repo manifest failed"
+}
+# registry_has_base ADDR [REPO]: 0 when REPO:latest (default nxbk-base) there has our base's config.
+registry_has_base() {
+  local addr=$1 repo=${2:-${BASE_IMAGE%:*}} auth=() got
+  [[ $addr == "$REGISTRY_AUTH_ADDR" ]] && auth=(-u "$REGISTRY_USER:$REGISTRY_PASSWORD")
+  got=$(curl -fsS --max-time 5 "${auth[@]}" \
+        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+        "http://$addr/v2/$repo/manifests/${BASE_IMAGE#*:}" 2>/dev/null | jq -r '.config.digest // empty' 2>/dev/null || true)
+  [[ -n $got && $got == "$(cat "$BASE_IMAGE_ID_FILE" 2>/dev/null)" ]]
 }
 
 # ---- PIDs -------------------------------------------------------------------
@@ -142,6 +215,13 @@ write_manifest() {
     daemons=$(jq -c --arg n "$name" --arg a "unix://$sock" --arg v "$ver" --arg st "$(engine_image_store "$name")" \
       '. + [{name:$n, address:$a, kind:"docker", engineVersion:$v, imageStore:$st}]' <<<"$daemons")
   done
+  if buildkitd_running; then
+    any=1
+    lines+=("NXBK_BUILDKITD_SOCK=$BUILDKITD_SOCK")
+    ver=$("$(buildkitd_bin)" --version 2>/dev/null | awk '{print $3}' || true)
+    daemons=$(jq -c --arg a "unix://$BUILDKITD_SOCK" --arg v "${ver:-unknown}" \
+      '. + [{name:"buildkitd", address:$a, kind:"buildkitd", buildkitVersion:$v}]' <<<"$daemons")
+  fi
   local reg="" regauth=""
   registry_running registry-5000 && { reg=$REGISTRY_ADDR; any=1; lines+=("NXBK_REGISTRY=$reg"); }
   registry_running registry-5001 && { regauth=$REGISTRY_AUTH_ADDR; any=1

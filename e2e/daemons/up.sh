@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start real Docker engines (embedded BuildKit) and local registries for the e2e
-# suite; leave already-running ones alone. Usage: up.sh [docker-20|docker-26|docker-28|docker-28c|registry ...]
-# (default: all). Runs install.sh first (fast when nothing is missing).
+# suite; leave already-running ones alone. Usage: up.sh [docker-20|docker-26|docker-28|docker-28c|registry|buildkitd ...]
+# (default: all; buildkitd only when its binary is found, see lib.sh). Runs install.sh first (fast when nothing is missing).
 #
 # Each engine gets its own --data-root, --exec-root, --pidfile and unix socket
 # under $NXBK_HOME, no network bridge and no iptables (builds run with network
@@ -36,15 +36,27 @@ T_ALL=$(_t0)
 TIMEOUT=${NXBK_UP_TIMEOUT:-30}
 lock_state
 
-want_engines=() want_registry=""
-(($#)) || set -- "${ENGINES[@]}" registry
+want_engines=() want_registry="" want_buildkitd=""
+(($#)) || set -- "${ENGINES[@]}" registry buildkitd
 for a in "$@"; do
   case "$a" in
     docker-20|docker-26|docker-28|docker-28c) want_engines+=("$a") ;;
     registry) want_registry=1 ;;
-    *) die "unknown daemon '$a' (known: ${ENGINES[*]} registry)" ;;
+    buildkitd) want_buildkitd=1 ;;
+    *) die "unknown daemon '$a' (known: ${ENGINES[*]} registry buildkitd)" ;;
   esac
 done
+# buildkitd reads its base images from the plain registry (its docker.io mirror):
+# start that too unless something already answers there.
+if [[ -n $want_buildkitd ]]; then
+  BUILDKITD_BIN=$(buildkitd_bin)
+  if [[ -z $BUILDKITD_BIN ]]; then
+    log "buildkitd: skipped (no binary: set NXBK_BUILDKITD, or put one at ../shared/tools/buildkitd/<version>/buildkitd next to the repo)"
+    want_buildkitd=""
+  elif ! curl -s --max-time 2 -o /dev/null "http://$REGISTRY_ADDR/v2/"; then
+    want_registry=1
+  fi
+fi
 
 # Idempotent and ~0.2 s when done: catches a state dir that outlived its
 # machine's packages (or the other way round).
@@ -143,9 +155,46 @@ start_engine() {
   STARTED+=("$name")
 }
 
+# Standalone buildkitd: rootful OCI worker (bookworm's runc), its own state root,
+# socket and config under $NXBK_HOME. No image store: base images come from the
+# plain registry, which is also its docker.io mirror (FROM nxbk-base works).
+start_buildkitd() {
+  local pid
+  pid=$(read_pid "$BUILDKITD_PIDFILE")
+  if pid_is_ours "$pid"; then
+    if buildkitd_ping; then log "buildkitd: already running (pid $pid)"; else log "buildkitd: pid $pid alive but not answering yet; waiting for it"; fi
+    return 0
+  fi
+  rm -f "$BUILDKITD_PIDFILE" "$BUILDKITD_SOCK"
+  m=$(unmount_under "$BUILDKITD_DIR/state"); ((m == 0)) || log "buildkitd: unmounted $m leftover mount(s)"
+  mkdir -p "$BUILDKITD_DIR/state"
+  {
+    echo "# written by e2e/daemons/up.sh"
+    echo "root = \"$BUILDKITD_DIR/state\""
+    echo "[grpc]"
+    echo "  address = [\"unix://$BUILDKITD_SOCK\"]"
+    echo "[worker.oci]"
+    echo "  enabled = true"
+    echo "  snapshotter = \"$([[ $SD == overlay2 ]] && echo overlayfs || echo native)\""
+    echo "[worker.containerd]"
+    echo "  enabled = false"
+    echo "[registry.\"$REGISTRY_ADDR\"]"
+    echo "  http = true"
+    echo "[registry.\"$REGISTRY_AUTH_ADDR\"]"
+    echo "  http = true"
+    echo "[registry.\"docker.io\"]"
+    echo "  mirrors = [\"$REGISTRY_ADDR\"]"
+  } > "$BUILDKITD_CONFIG"
+  echo "==== $(date -u +%FT%TZ) up.sh starting buildkitd ($BUILDKITD_BIN, $("$BUILDKITD_BIN" --version 2>/dev/null | awk '{print $3}'))" >> "$BUILDKITD_LOG"
+  setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$HOME" "$BUILDKITD_BIN" --config "$BUILDKITD_CONFIG" \
+    >> "$BUILDKITD_LOG" 2>&1 < /dev/null 9>&- &   # 9>&-: do not hand the state lock to the daemon
+  echo $! > "$BUILDKITD_PIDFILE"
+  STARTED+=(buildkitd)
+}
+
 # ---- start ------------------------------------------------------------------
 STARTED=()
-if ((${#want_engines[@]})); then
+if ((${#want_engines[@]})) || [[ -n $want_buildkitd ]]; then
   SD=$(storage_driver)
   if [[ -n "${NXBK_STORAGE_DRIVER:-}" ]]; then log "storage driver $SD (NXBK_STORAGE_DRIVER)"
   elif [[ $SD != overlay2 ]]; then log "NOTE: overlay mounts do not work under $NXBK_HOME: using the vfs storage driver (slower, more disk)"; fi
@@ -154,13 +203,15 @@ if ((${#want_engines[@]})); then
   fi
 fi
 
-step "start ${want_engines[*]}${want_registry:+ registry}"
+step "start ${want_engines[*]}${want_registry:+ registry}${want_buildkitd:+ buildkitd}"
 if [[ -n $want_registry ]]; then for r in $(registry_names); do start_registry "$r"; done; fi
-for e in "${want_engines[@]}"; do start_engine "$e"; done
+for e in "${want_engines[@]+"${want_engines[@]}"}"; do start_engine "$e"; done
+[[ -z $want_buildkitd ]] || start_buildkitd
 
 # Wait for all of them together (dockerd needs ~1 s; the registry less).
-pending=("${want_engines[@]}")
+pending=("${want_engines[@]+"${want_engines[@]}"}")
 if [[ -n $want_registry ]]; then read -r -a regnames <<<"$(registry_names)"; pending+=("${regnames[@]}"); fi
+[[ -z $want_buildkitd ]] || pending+=(buildkitd)
 deadline=$(( $(date +%s) + TIMEOUT ))
 while ((${#pending[@]})); do
   still=()
@@ -168,6 +219,8 @@ while ((${#pending[@]})); do
     case $n in
       registry-*) pf=$(registry_pidfile "$n"); lf=$(registry_log "$n")
                   if registry_ping "$n"; then continue; fi ;;
+      buildkitd)  pf=$BUILDKITD_PIDFILE; lf=$BUILDKITD_LOG
+                  if buildkitd_ping; then continue; fi ;;
       *)          pf=$(engine_pidfile "$n"); lf=$(engine_log "$n")
                   if ping_sock "$(engine_sock "$n")"; then continue; fi ;;
     esac
@@ -178,13 +231,14 @@ while ((${#pending[@]})); do
   ((${#pending[@]})) || break
   if (( $(date +%s) >= deadline )); then
     for n in "${pending[@]}"; do
-      case $n in registry-*) log_tail "$(registry_log "$n")" ;; *) log_tail "$(engine_log "$n")" ;; esac
+      case $n in registry-*) log_tail "$(registry_log "$n")" ;; buildkitd) log_tail "$BUILDKITD_LOG" ;; *) log_tail "$(engine_log "$n")" ;; esac
     done
     die "not answering after ${TIMEOUT}s: ${pending[*]}"
   fi
   sleep 0.2
 done
 for e in "${STARTED[@]+"${STARTED[@]}"}"; do
+  [[ $e != buildkitd ]] || continue
   # $! was dockerd itself (setsid execs without forking here); say so if not.
   dp=$(read_pid "$(engine_dir "$e")/dockerd.pid")
   [[ -z $dp || $dp == "$(read_pid "$(engine_pidfile "$e")")" ]] || { echo "$dp" > "$(engine_pidfile "$e")"; }
@@ -219,16 +273,6 @@ if ((${#running_engines[@]})); then
 fi
 
 # ---- push it to the registries ------------------------------------------------
-registry_has_base() { # 0 when <addr>/nxbk-base:latest's config is our image
-  local addr=$1 auth=()
-  [[ $addr == "$REGISTRY_AUTH_ADDR" ]] && auth=(-u "$REGISTRY_USER:$REGISTRY_PASSWORD")
-  local got
-  got=$(curl -fsS --max-time 5 "${auth[@]}" \
-        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-        -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-        "http://$addr/v2/${BASE_IMAGE%:*}/manifests/${BASE_IMAGE#*:}" 2>/dev/null | jq -r '.config.digest // empty' 2>/dev/null || true)
-  [[ $got == "$want_id" ]]
-}
 regs=()
 registry_running registry-5000 && regs+=("$REGISTRY_ADDR")
 registry_running registry-5001 && regs+=("$REGISTRY_AUTH_ADDR")
@@ -251,6 +295,31 @@ if ((${#regs[@]})) && ((${#running_engines[@]})); then
   done
   step_done "${pushed[*]+pushed to ${pushed[*]}}"
 fi
+if ((${#regs[@]})) && ! ((${#running_engines[@]})); then
+  # No engine (e.g. `up.sh buildkitd` alone): the same image, pushed with curl.
+  step "push $BASE_IMAGE to ${regs[*]} (from $BASE_IMAGE_TAR)"
+  pushed=()
+  for addr in "${regs[@]}"; do
+    registry_has_base "$addr" && continue
+    push_base_archive "$addr" "${BASE_IMAGE%:*}"
+    registry_has_base "$addr" || die "$addr: pushed, but the registry does not serve $BASE_IMAGE with config $want_id"
+    pushed+=("$addr")
+  done
+  step_done "${pushed[*]+pushed to ${pushed[*]}}"
+fi
+
+# ---- base image for buildkitd: library/nxbk-base in its docker.io mirror -------
+if buildkitd_running; then
+  if registry_has_base "$REGISTRY_ADDR" "$BASE_MIRROR_REPO"; then :
+  elif curl -s --max-time 2 -o /dev/null "http://$REGISTRY_ADDR/v2/"; then
+    step "push $BASE_IMAGE to $REGISTRY_ADDR/$BASE_MIRROR_REPO (buildkitd's docker.io mirror)"
+    push_base_archive "$REGISTRY_ADDR" "$BASE_MIRROR_REPO"
+    registry_has_base "$REGISTRY_ADDR" "$BASE_MIRROR_REPO" || die "$REGISTRY_ADDR: pushed, but $BASE_MIRROR_REPO does not have config $want_id"
+    step_done
+  else
+    log "NOTE: no registry at $REGISTRY_ADDR: buildkitd cannot resolve FROM $BASE_IMAGE"
+  fi
+fi
 
 write_manifest
 log "up in $(awk -v a="$T_ALL" -v b="$(_t0)" 'BEGIN{printf "%.1fs", b-a}'): $NXBK_HOME/daemons.json"
@@ -258,4 +327,5 @@ for e in "${ENGINES_NEWEST_FIRST[@]}"; do
   engine_running "$e" && log "  $e  unix://$(engine_sock "$e")  (engine $(curl -fsS --max-time 3 --unix-socket "$(engine_sock "$e")" http://d/version | jq -r .Version))"
 done
 for r in $(registry_names); do registry_running "$r" && log "  $r  http://$(registry_addr "$r")"; done
+buildkitd_running && log "  buildkitd  unix://$BUILDKITD_SOCK  ($("$(buildkitd_bin)" --version 2>/dev/null | awk '{print $3}'))"
 exit 0

@@ -48,10 +48,12 @@ const only = process.env.NXBK_NODE_E2E_FILTER ? new RegExp(process.env.NXBK_NODE
 const run = (title: string, timeout: number, fn: () => Promise<void>) => (only && !only.test(title) ? Promise.resolve() : runner.run(title, timeout, fn));
 
 // Under Node: the foundation suite on every daemon and transport; the feature
-// suites on the newest and the oldest engine (Bun runs all of them everywhere).
-// NXBK_NODE_E2E_ALL=1 runs everything here too.
+// suites on the newest and the oldest Docker engine and on every standalone
+// buildkitd (Bun runs all of them everywhere). NXBK_NODE_E2E_ALL=1 runs
+// everything here too.
 const everywhere = process.env.NXBK_NODE_E2E_ALL === '1';
-const newestAndOldest = env.daemons.filter((_, i, all) => i === 0 || i === all.length - 1);
+const engines = env.daemons.filter((d) => d.kind === 'docker');
+const newestAndOldest = env.daemons.filter((d) => d.kind !== 'docker' || d === engines[0] || d === engines[engines.length - 1]);
 for (const { scenarios, timeout, onceTimeout } of suites) {
   const foundation = scenarios === foundationScenarios;
   for (const s of scenarios.filter((x) => !x.perDaemon)) await run(s.name, onceTimeout ?? timeout, () => s.run({ daemon: env.daemons[0]!, transport: 'grpc' }));

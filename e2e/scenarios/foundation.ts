@@ -8,10 +8,11 @@ import {
   BuildkitClient, BuildkitError, FileSendProvider, FileSyncProvider, marshal, ProgressTracker, State,
   type Attachable, type Session,
 } from '../../plugin/buildkit/index';
-import type { E2eDaemon } from '../support/daemons';
+import { e2eEnvironment, type E2eDaemon } from '../support/daemons';
 import { readTree, tempDir, writeTree } from '../support/files';
 import { makeTestPki, startTlsTerminator } from '../support/tls-terminator';
 import { rejection } from '../support/expect-failure';
+import { skip } from '../support/skip';
 
 /** What a scenario runs against. */
 export interface ScenarioContext {
@@ -152,15 +153,19 @@ export const foundationScenarios: Scenario[] = [
     },
   },
   {
-    name: 'tcp:// with TLS and mutual TLS reaches a real daemon (behind a TLS endpoint); bad TLS material fails clearly',
+    name: 'tcp:// with TLS and mutual TLS reaches a real daemon (behind a TLS endpoint, in front of an engine and of buildkitd); bad TLS material fails clearly',
     perDaemon: false,
     async run(ctx) {
-      if (ctx.daemon.kind !== 'docker') return; // the TLS endpoint fronts a Docker engine's BuildKit
       using dir = tempDir();
       const pki = makeTestPki(dir.dir);
-      const socket = ctx.daemon.address.replace(/^docker:\/\//, '');
-      for (const mutual of [false, true]) {
-        const endpoint = await startTlsTerminator(pki, socket, { requireClientCert: mutual });
+      // The first daemon, and the standalone buildkitd when that is another one.
+      // (A TLS endpoint needs the daemon's local socket: docker:// or unix://.)
+      const local = (d: E2eDaemon) => /^(docker|unix):\/\//.test(d.address);
+      const daemons = [ctx.daemon, ...e2eEnvironment().daemons.filter((d) => d.kind === 'buildkitd' && d.name !== ctx.daemon.name).slice(0, 1)].filter(local);
+      if (daemons.length === 0) skip(`${ctx.daemon.address} has no local socket to put a TLS endpoint in front of`);
+      for (const daemon of daemons) for (const mutual of [false, true]) {
+        const socket = daemon.address.replace(/^(docker|unix):\/\//, '');
+        const endpoint = await startTlsTerminator(pki, socket, { requireClientCert: mutual, engine: daemon.kind === 'docker' });
         try {
           const address = `tcp://127.0.0.1:${endpoint.port}`;
           const tls = mutual ? { caFile: pki.caFile, certFile: pki.clientCert, keyFile: pki.clientKey } : { caFile: pki.caFile };

@@ -3,17 +3,19 @@
  * target's image reads exactly that target's result of the same run, linked
  * inside the Docker engine (no push, no load), through named contexts where
  * the frontend has them and a rewritten Dockerfile where it does not
- * (BuildKit 0.8). The run leaves no link name behind. Runtime-neutral
- * (node:assert).
+ * (BuildKit 0.8); on a standalone buildkitd (no image store) through an OCI
+ * layout the run owns, read as an oci-layout:// named context. The run
+ * leaves no link name and no layout behind. Runtime-neutral (node:assert).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BuildkitClient, type BuildSpec } from '../../plugin/buildkit/index';
 import type { ImageTarget } from '../../plugin/engine/image-target';
 import { runTargets, type RunReport } from '../../plugin/engine/run-engine';
-import { e2eEnvironment } from '../support/daemons';
+import { e2eEnvironment, hasImageExporters } from '../support/daemons';
 import { imagesUnder, inspectImage, removeImagesUnder } from '../support/engine-images';
 import { tempDir, writeTree } from '../support/files';
 import { skip } from '../support/skip';
@@ -22,11 +24,10 @@ import type { Scenario, ScenarioContext } from './foundation';
 const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
 const socketOf = (ctx: ScenarioContext) => ctx.daemon.address.replace(/^docker:\/\//, '');
 
-/** Why a scenario about links in an engine's image store cannot run on this builder. */
-const notAnEngine = (ctx: ScenarioContext) => `${ctx.daemon.name} is not a Docker engine: links live in an engine's image store`;
-
 /** Frontends without named contexts (BuildKit 0.8, Docker 20.10) get a rewritten Dockerfile. */
 const expectedMechanism = (ctx: ScenarioContext) => (ctx.daemon.name === 'docker-20' ? 'rewritten' : 'named-context');
+/** How a dependant reaches a single-platform base that pushes nothing: the engine's image store, or (buildkitd) the run's OCI layout. */
+const expectedVia = (ctx: ScenarioContext) => (ctx.daemon.kind === 'docker' ? 'daemon' : 'layout');
 
 function target(id: string, dir: string, imageNames: string[], extra: Partial<ImageTarget> = {}, spec: Partial<BuildSpec> = {}): ImageTarget {
   return {
@@ -40,9 +41,18 @@ function outcomeText(report: RunReport): string[] {
   return report.outcomes.map((o) => `${o.id}: ${o.status}${'error' in o ? ` ${String((o.error as Error)?.message)}` : ''}${'reason' in o ? ` (${o.reason})` : ''}`);
 }
 
-/** No name of this run's links is left in the engine (other runs' links are theirs to remove). */
+/**
+ * No name of this run's links is left in the engine (other runs' links are
+ * theirs to remove); on buildkitd, the run's layout directory is gone.
+ */
 async function assertLinksRemoved(ctx: ScenarioContext, report: RunReport, expected: number): Promise<void> {
   assert.deepEqual(report.linkCleanup.failed, []);
+  if (ctx.daemon.kind !== 'docker') {
+    // One directory per run holds every base's layout.
+    assert.equal(report.linkCleanup.removed.length, expected > 0 ? 1 : 0, 'the run\'s layout directory was removed');
+    for (const dir of report.linkCleanup.removed) assert.ok(path.basename(dir).startsWith('nx-buildkit-links-') && !fs.existsSync(dir), `${dir} is gone`);
+    return;
+  }
   assert.equal(report.linkCleanup.removed.length, expected, 'one link name per linked base');
   const left = Object.keys(await imagesUnder(socketOf(ctx), 'nx-buildkit-link'));
   for (const name of report.linkCleanup.removed) assert.ok(!left.includes(name), `${name} is still in the engine: ${left.join(', ')}`);
@@ -69,25 +79,21 @@ export const imageLinkScenarios: Scenario[] = [
       const c = target('c:image', path.join(tmp.dir, 'c'), ['nxbk-e2e-links/c:latest'], { contextPolicy: 'isolated' }, { outputs: [{ type: 'local', dest: path.join(tmp.dir, 'out-c') }] });
       await using client = await connect(ctx);
       const report = await runTargets(client, [c, b, a], { concurrency: 3, mode: 'keep-going', sharedKey: `e2e-links-${nonce}` });
-      if (ctx.daemon.kind !== 'docker') {
-        // A standalone buildkitd has no image store to link in: B and C fail naming A and suggesting push.
-        for (const o of report.outcomes.filter((x) => x.id !== 'a:image')) {
-          assert.equal(o.status, 'failed');
-          assert.match(String(((o as { error: Error }).error).message), /is built by a:image in this run, but the builder .* is not a Docker engine.*"push": true on a:image/);
-        }
-        return;
-      }
       assert.deepEqual(outcomeText(report).sort(), ['a:image: succeeded', 'b:image: succeeded', 'c:image: succeeded']);
       assert.deepEqual(report.plan.targets.map((t) => t.id), ['a:image', 'c:image', 'b:image']);
       assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-b', 'seen'), 'utf8').trim(), nonce);
       assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-c', 'copied'), 'utf8').trim(), nonce);
       assert.deepEqual(
         report.links.map((l) => `${l.from}<-${l.to} ${l.via} ${l.mechanism}`).sort(),
-        [`b:image<-a:image daemon ${expectedMechanism(ctx)}`, `c:image<-a:image daemon ${expectedMechanism(ctx)}`],
+        [`b:image<-a:image ${expectedVia(ctx)} ${expectedMechanism(ctx)}`, `c:image<-a:image ${expectedVia(ctx)} ${expectedMechanism(ctx)}`],
       );
-      assert.match(report.links[0]!.reference, /^nx-buildkit-link\/a-image:[0-9a-f]{16}$/);
-      // Neither a load nor a push: A's configured name never reached the engine.
-      assert.equal(await inspectImage(socketOf(ctx), `${aName}:latest`), undefined);
+      if (ctx.daemon.kind === 'docker') {
+        assert.match(report.links[0]!.reference, /^nx-buildkit-link\/a-image:[0-9a-f]{16}$/);
+        // Neither a load nor a push: A's configured name never reached the engine.
+        assert.equal(await inspectImage(socketOf(ctx), `${aName}:latest`), undefined);
+      } else {
+        assert.match(report.links[0]!.reference, /^oci-layout:\/\/.*nx-buildkit-links-[^/]+\/a-image:[0-9a-f]{16}$/);
+      }
       await assertLinksRemoved(ctx, report, 1);
     },
   },
@@ -95,7 +101,6 @@ export const imageLinkScenarios: Scenario[] = [
     name: 'A with a local output of its own: A writes it and B still reads the link (BuildKit 0.8: one exporter per solve)',
     perDaemon: true,
     async run(ctx) {
-      if (ctx.daemon.kind !== 'docker') skip(notAnEngine(ctx));
       using tmp = tempDir();
       const nonce = randomBytes(8).toString('hex');
       const aName = `nxbk-e2e-links/out-${nonce}`;
@@ -117,11 +122,10 @@ export const imageLinkScenarios: Scenario[] = [
     },
   },
   {
-    name: 'multi-platform A (never linked in the engine) pushed to a registry: B reads exactly the digest A pushed; unpushed, B fails naming A',
+    name: 'multi-platform A (never linked in the engine) pushed to a registry: B reads exactly the digest A pushed; unpushed on a classic engine, B fails naming A',
     perDaemon: true,
     async run(ctx) {
       const registry = e2eEnvironment().registry;
-      if (ctx.daemon.kind !== 'docker') skip(notAnEngine(ctx));
       if (!registry) skip('no test registry (registry of e2e/daemons/up.sh)');
       using tmp = tempDir();
       const nonce = randomBytes(8).toString('hex');
@@ -137,7 +141,7 @@ export const imageLinkScenarios: Scenario[] = [
       });
       const b = target('b:image', path.join(tmp.dir, 'b'), ['nxbk-e2e-links/b:latest'], {}, { outputs: [{ type: 'local', dest: path.join(tmp.dir, 'out-b') }] });
       await using client = await connect(ctx);
-      if (ctx.daemon.imageStore !== 'containerd') {
+      if (!hasImageExporters(ctx.daemon)) {
         // The classic store's engines cannot push: A without push builds, and B fails naming A and asking for push.
         const report = await runTargets(client, [{ ...a, spec: { ...a.spec, outputs: [] } }, b], { concurrency: 2, mode: 'keep-going' });
         assert.equal(report.outcomes[0]!.status, 'succeeded');
@@ -145,19 +149,21 @@ export const imageLinkScenarios: Scenario[] = [
         assert.match(String((report.outcomes[1] as { error: Error }).error.message), /is built by a:image in this run, but it builds for several platforms.*set "push": true on a:image/);
         return;
       }
-      const linksBefore = Object.keys(await imagesUnder(socketOf(ctx), 'nx-buildkit-link'));
+      const engineLinks = async () => (ctx.daemon.kind === 'docker' ? Object.keys(await imagesUnder(socketOf(ctx), 'nx-buildkit-link')) : undefined);
+      const linksBefore = await engineLinks();
       const report = await runTargets(client, [a, b], { concurrency: 2, mode: 'keep-going' });
-      const linksAfter = Object.keys(await imagesUnder(socketOf(ctx), 'nx-buildkit-link'));
+      const linksAfter = await engineLinks();
       assert.deepEqual(outcomeText(report), ['a:image: succeeded', 'b:image: succeeded']);
       const digest = report.outcomes[0]!.result?.digest;
       assert.match(String(digest), /^sha256:[0-9a-f]{64}$/);
       assert.deepEqual(report.links.map((l) => `${l.via} ${l.reference}`), [`pushed ${aName.replace(/:latest$/, '')}@${digest}`]);
       assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-b', 'seen'), 'utf8').trim(), nonce);
-      // Nothing was linked in the engine for a multi-platform base: the engine's link names are
-      // the same after the run as before it (the cleanup's list names what it would have
-      // removed, found or not, so it cannot tell).
+      // Nothing was linked for a base that pushes: the engine's link names are the same after the
+      // run as before it (the cleanup's list names what it would have removed, found or not, so it
+      // cannot tell); buildkitd made no layout either.
       assert.deepEqual(report.linkCleanup.failed, []);
-      assert.deepEqual(linksAfter.filter((n) => !linksBefore.includes(n)), [], 'no new link name in the engine');
+      if (linksBefore && linksAfter) assert.deepEqual(linksAfter.filter((n) => !linksBefore.includes(n)), [], 'no new link name in the engine');
+      else assert.deepEqual(report.linkCleanup, { removed: [], failed: [] });
     },
   },
   {
@@ -182,7 +188,6 @@ export const imageLinkScenarios: Scenario[] = [
     name: 'A fails: B is skipped with a reason naming A, and the link name is not left behind',
     perDaemon: true,
     async run(ctx) {
-      if (ctx.daemon.kind !== 'docker') skip(notAnEngine(ctx));
       using tmp = tempDir();
       const nonce = randomBytes(8).toString('hex');
       const aName = `nxbk-e2e-links/fails-${nonce}`;
@@ -200,7 +205,6 @@ export const imageLinkScenarios: Scenario[] = [
     name: 'the run is aborted while B builds on the link: the link name is removed all the same',
     perDaemon: true,
     async run(ctx) {
-      if (ctx.daemon.kind !== 'docker') skip(notAnEngine(ctx));
       using tmp = tempDir();
       const nonce = randomBytes(8).toString('hex');
       const aName = `nxbk-e2e-links/abort-${nonce}`;
@@ -222,15 +226,17 @@ export const imageLinkScenarios: Scenario[] = [
     },
   },
   {
-    name: 'A also loaded under its own name: B reads the link, and A keeps its own name after the run',
+    name: 'A also loaded under its own name (buildkitd: an OCI tarball of its own): B reads the link, and A keeps its own name after the run',
     perDaemon: true,
     async run(ctx) {
-      if (ctx.daemon.kind !== 'docker') skip(notAnEngine(ctx));
       using tmp = tempDir();
       const nonce = randomBytes(8).toString('hex');
       const aName = `nxbk-e2e-links-load/a-${nonce}:v1`;
       writeTree(tmp.dir, { 'a/Dockerfile': `FROM nxbk-base\nRUN echo "${nonce}" > /made-by-a\n`, 'b/Dockerfile': `FROM ${aName}\nRUN cat /made-by-a > /seen\n` });
-      const a = target('a:image', path.join(tmp.dir, 'a'), [aName], {}, { outputs: [{ type: 'load', names: [aName] }] });
+      // buildkitd has no image store to load into: A's own output is an OCI tarball beside the run's link layout.
+      const tarball = path.join(tmp.dir, 'a.oci.tar');
+      const own = ctx.daemon.kind === 'docker' ? { type: 'load' as const, names: [aName] } : { type: 'oci' as const, dest: tarball, names: [aName] };
+      const a = target('a:image', path.join(tmp.dir, 'a'), [aName], {}, { outputs: [own] });
       const b = target('b:image', path.join(tmp.dir, 'b'), ['nxbk-e2e-links-load/b:latest'], { dependsOn: ['a:image'] }, { outputs: [{ type: 'local', dest: path.join(tmp.dir, 'out-b') }] });
       await using client = await connect(ctx);
       try {
@@ -239,10 +245,16 @@ export const imageLinkScenarios: Scenario[] = [
         assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-b', 'seen'), 'utf8').trim(), nonce);
         // The link name never shows up as one of A's image names (metadata is written from these).
         assert.deepEqual(report.outcomes[0]!.result?.imageNames.filter((n) => n.includes('nx-buildkit-link')), []);
-        assert.ok(await inspectImage(socketOf(ctx), aName), `${aName} is still loaded`);
+        if (ctx.daemon.kind === 'docker') {
+          assert.ok(await inspectImage(socketOf(ctx), aName), `${aName} is still loaded`);
+        } else {
+          const index = spawnSync('tar', ['-xOf', tarball, 'index.json'], { encoding: 'utf8' });
+          assert.equal(index.status, 0, index.stderr);
+          assert.ok(index.stdout.includes(aName) && !index.stdout.includes('nx-buildkit-link'), `A's tarball names A only: ${index.stdout}`);
+        }
         await assertLinksRemoved(ctx, report, 1);
       } finally {
-        await removeImagesUnder(socketOf(ctx), 'nxbk-e2e-links-load');
+        if (ctx.daemon.kind === 'docker') await removeImagesUnder(socketOf(ctx), 'nxbk-e2e-links-load');
       }
     },
   },

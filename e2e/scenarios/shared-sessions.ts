@@ -19,6 +19,8 @@ const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.
 /** Which binding mechanism each daemon generation must end up with (found by probing, checked here). */
 const expectedMechanism: Record<string, string> = {
   'docker-28': 'local-sessionid', 'docker-28c': 'local-sessionid', 'docker-26': 'frontend-inputs', 'docker-20': 'prefetch',
+  // e2e/daemons/up.sh's standalone buildkitd (v0.32; local-sessionid since 0.16).
+  buildkitd: 'local-sessionid',
 };
 
 /** A context of `files` random files; returns its total size in bytes. */

@@ -70,3 +70,27 @@ export function sessionTransports(daemon: E2eDaemon, scope: 'all' | 'feature' = 
   if (scope === 'all' || process.env.NXBK_E2E_ALL_TRANSPORTS === '1') return ['grpc', 'docker'];
   return daemon.name === e2eEnvironment().daemons[0]?.name ? ['grpc', 'docker'] : ['grpc'];
 }
+
+/**
+ * The builders the Nx-level suites run on: one Docker engine (the first that
+ * `engine` accepts; default the first, i.e. newest) and the first standalone
+ * buildkitd, each when the environment has one. The Nx layer does not depend
+ * on the engine's BuildKit generation, but it does on the builder's kind
+ * (image store or none, `load`, link mechanism), so both kinds run.
+ */
+export function nxBuilders(engine: (d: E2eDaemon) => boolean = () => true): E2eDaemon[] {
+  const { daemons } = e2eEnvironment();
+  const docker = daemons.find((d) => d.kind === 'docker' && engine(d)) ?? daemons.find((d) => d.kind === 'docker');
+  const buildkitd = daemons.find((d) => d.kind === 'buildkitd');
+  return [docker, buildkitd].filter((d): d is E2eDaemon => d !== undefined);
+}
+
+/** The PID file of a daemon e2e/daemons/up.sh started (the process whose descendants run its builds' steps). */
+export function daemonPidFile(daemon: E2eDaemon): string {
+  return daemon.kind === 'docker' ? path.join(daemonsHome(), 'run', daemon.name, 'dockerd.pid') : path.join(daemonsHome(), 'run', `${daemon.name}.pid`);
+}
+
+/** BuildKit's image (push), oci and docker exporters: buildkitd has them, a Docker engine only with the containerd image store. */
+export function hasImageExporters(daemon: E2eDaemon): boolean {
+  return daemon.kind === 'buildkitd' || daemon.imageStore === 'containerd';
+}

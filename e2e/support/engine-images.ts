@@ -70,3 +70,25 @@ export async function manifestHead(registry: string, repository: string, referen
 export async function deleteManifest(registry: string, repository: string, digest: string): Promise<number> {
   return (await registryRequest(registry, 'DELETE', `/v2/${repository}/manifests/${digest}`)).status;
 }
+
+/** The manifest digest a test registry serves for `repository:reference` (HEAD), or undefined when it serves none. */
+export async function registryDigest(registry: string, repository: string, reference: string): Promise<string | undefined> {
+  const answer = await new Promise<{ status: number; digest?: string }>((resolve, reject) => {
+    const [host, port] = registry.split(':');
+    const req = http.request({ host, port: Number(port ?? 80), method: 'HEAD', path: `/v2/${repository}/manifests/${reference}`, headers: { accept: manifestTypes } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, digest: res.headers['docker-content-digest'] as string | undefined }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  return answer.status === 200 ? answer.digest : undefined;
+}
+
+/** The tags a test registry lists for `repository` (none when it does not know the repository). */
+export async function registryTags(registry: string, repository: string): Promise<string[]> {
+  const answer = await registryRequest(registry, 'GET', `/v2/${repository}/tags/list`);
+  if (answer.status === 404) return [];
+  if (answer.status !== 200) throw new Error(`listing tags of ${repository}: HTTP ${answer.status} ${answer.body}`);
+  return ((JSON.parse(answer.body) as { tags: string[] | null }).tags ?? []).sort();
+}

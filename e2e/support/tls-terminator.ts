@@ -37,13 +37,14 @@ export function makeTestPki(dir: string): TestPki {
 }
 
 /**
- * A TLS endpoint in front of a Docker engine's BuildKit: every TLS connection
- * (ALPN h2, optionally requiring a client certificate from the test CA) is
- * joined to a fresh `POST /grpc` h2c upgrade on the engine's socket. The
- * client sees a BuildKit Control API over TLS, as a remote buildkitd would
- * offer it.
+ * A TLS endpoint in front of a Docker engine's BuildKit or a buildkitd's
+ * socket: every TLS connection (ALPN h2, optionally requiring a client
+ * certificate from the test CA) is joined to a fresh `POST /grpc` h2c
+ * upgrade on the engine's socket, or (`engine: false`) straight to the
+ * buildkitd socket. The client sees a BuildKit Control API over TLS, as a
+ * remote buildkitd would offer it.
  */
-export async function startTlsTerminator(pki: TestPki, dockerSocket: string, options: { requireClientCert: boolean }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startTlsTerminator(pki: TestPki, dockerSocket: string, options: { requireClientCert: boolean; engine?: boolean }): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = tls.createServer(
     {
@@ -76,8 +77,14 @@ export async function startTlsTerminator(pki: TestPki, dockerSocket: string, opt
         engine.pipe(client);
         client.resume();
       };
-      engine.on('data', onData);
-      engine.write('POST /grpc HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n');
+      if (options.engine === false) {
+        client.pipe(engine);
+        engine.pipe(client);
+        client.resume();
+      } else {
+        engine.on('data', onData);
+        engine.write('POST /grpc HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n');
+      }
       client.on('close', () => engine.destroy());
       engine.on('close', () => client.destroy());
     },

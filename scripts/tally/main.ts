@@ -5,7 +5,8 @@
  * Exits non-zero when anything failed.
  *
  *   bun scripts/tally/main.ts [--typecheck <exit>] [--bun <junit.xml> <bun.log> <exit>]
- *                             [--node <node.log> <exit>] [--allowed-skips <file>]
+ *                             [--node <node.log> <exit>] [--stage <name> <exit>]
+ *                             [--skipped-stage <name> <reason>] [--allowed-skips <file>]
  *
  * A standard run (neither NXBK_E2E_BUILDER nor NXBK_E2E_DAEMONS set) fails
  * for every skip that the allowed-skips file (default e2e/allowed-skips.txt) does not name.
@@ -14,7 +15,7 @@ import fs from 'node:fs';
 import { judgeSkips, parseAllowedSkips, type AllowedSkip } from './allowed-skips';
 import { bunStage } from './bun-stage';
 import { nodeStage } from './node-stage';
-import { finalLine, unreadableStage, type StageResult } from './stage-result';
+import { commandStage, finalLine, skippedStage, unreadableStage, type StageResult } from './stage-result';
 
 const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined);
 const exitStatus = (value: string | undefined) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : 1);
@@ -25,8 +26,13 @@ let allowedFile = 'e2e/allowed-skips.txt';
 for (let i = 0; i < args.length; i++) {
   const flag = args[i];
   if (flag === '--typecheck') {
-    const code = exitStatus(args[++i]);
-    stages.push({ stage: 'typecheck', passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, skips: [], problems: [] });
+    stages.push(commandStage('typecheck', exitStatus(args[++i])));
+  } else if (flag === '--stage') {
+    const [name, code] = [args[++i]!, args[++i]];
+    stages.push(commandStage(name, exitStatus(code)));
+  } else if (flag === '--skipped-stage') {
+    const [name, reason] = [args[++i]!, args[++i]!];
+    stages.push(skippedStage(name, reason));
   } else if (flag === '--bun') {
     const [junit, log, code] = [args[++i]!, args[++i]!, args[++i]];
     stages.push(bunStage({ junit: read(junit), log: read(log) ?? '', exitCode: exitStatus(code) }));

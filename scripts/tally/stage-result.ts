@@ -15,6 +15,18 @@ export function unreadableStage(stage: string, problem: string): StageResult {
   return { stage, passed: 0, failed: 1, skipped: 0, skips: [], problems: [problem] };
 }
 
+/** A stage that is one command: passed when it exited 0, else one failure naming its exit status. */
+export function commandStage(stage: string, exitCode: number): StageResult {
+  return exitCode === 0
+    ? { stage, passed: 1, failed: 0, skipped: 0, skips: [], problems: [] }
+    : { stage, passed: 0, failed: 1, skipped: 0, skips: [], problems: [`exited ${exitCode}`] };
+}
+
+/** A one-command stage that could not run: one skip, with why. */
+export function skippedStage(stage: string, reason: string): StageResult {
+  return { stage, passed: 0, failed: 0, skipped: 1, skips: [{ name: stage, reason }], problems: [] };
+}
+
 /** The line scripts/test-all.sh ends with. */
 export function finalLine(stages: readonly StageResult[]): string {
   const sum = (key: 'passed' | 'failed' | 'skipped') => stages.reduce((n, s) => n + s[key], 0);

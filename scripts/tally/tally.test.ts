@@ -168,6 +168,17 @@ describe('the tally of the Node e2e runner', () => {
   });
 });
 
+describe('one-command stages (typecheck, the example job)', () => {
+  test('a non-zero exit is one failure; a stage that could not run is one skip, a failure in the standard run', () => {
+    expect(tally(['--typecheck', '0', '--stage', 'example job on buildkitd', '0']).last).toBe('2 passed, 0 failed, 0 skipped');
+    const failed = tally(['--stage', 'example job on buildkitd', '2']);
+    expect(failed.last).toBe('0 passed, 1 failed, 0 skipped');
+    expect(failed.lines).toContain('  failed: exited 2');
+    expect(tally(['--skipped-stage', 'example job on buildkitd', 'no buildkitd running'], { standard: false }).last).toBe('0 passed, 0 failed, 1 skipped');
+    expect(tally(['--skipped-stage', 'example job on buildkitd', 'no buildkitd running']).last).toBe('0 passed, 1 failed, 0 skipped');
+  });
+});
+
 describe('e2e/allowed-skips.txt', () => {
   test('the file of this repository parses, and a line without a reason is refused', () => {
     expect(() => parseAllowedSkips(fs.readFileSync(path.join(repo, 'e2e/allowed-skips.txt'), 'utf8'))).not.toThrow();

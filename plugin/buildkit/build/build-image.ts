@@ -21,6 +21,7 @@ import type { ContextSource } from './context-source';
 import { buildResult, type BuildResult } from './build-result';
 import { validateCacheSpecs } from './cache-specs';
 import { explainFailure } from './explain-failure';
+import { explainNonAsciiFilter } from './explain-non-ascii-filter';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
 import { overrideDockerfile } from './dockerfile-override';
 import { supportsNamedContexts } from './named-context-support';
@@ -94,7 +95,8 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
     await finishOutputs(spec, outputs, response.exporterResponse, options.signal);
     return { ...buildResult(response.exporterResponse, progress, prepared.fileSync.counters), ref };
   } catch (err) {
-    throw explainFailure(BuildkitError.from(err), { platforms: spec.platforms, progress }).forTarget(spec.name);
+    const error = await explainNonAsciiFilter(BuildkitError.from(err), spec);
+    throw explainFailure(error, { platforms: spec.platforms, progress }).forTarget(spec.name);
   }
 }
 

@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'bun:test';
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseBuilderAddress, type BuildkitClient, type BuildResult } from '../../buildkit/index';
 import type { ImageTarget } from '../image-target';
 import { ImageLinks } from './image-links';
@@ -29,14 +31,27 @@ describe('image links on a builder without an image store', () => {
   const web = target('web:image', ['web:latest']);
   const dockerfiles = new Map([['web:image', 'FROM 127.0.0.1:5000/base\n']]);
 
-  test('a base that pushes nothing: the dependant fails naming the base and suggesting push', async () => {
+  test("a base that pushes nothing: also exported as an OCI layout in the run's own directory, read by the dependant as an oci-layout:// named context, removed at the end", async () => {
     const base = target('base:image', ['127.0.0.1:5000/base:latest']);
-    const links = new ImageLinks(fakeClient('unix:///run/buildkit/buildkitd.sock'), [base, web], planLinks([base, web], dockerfiles), dockerfiles);
-    expect(await links.specFor(base, base.spec)).toEqual(base.spec);
-    const err = await links.specFor(web, web.spec).catch((e: Error) => e);
-    expect(String((err as Error).message)).toContain('"127.0.0.1:5000/base" is built by base:image in this run, but the builder unix:///run/buildkit/buildkitd.sock is not a Docker engine');
-    expect(String((err as Error).message)).toContain('set "push": true on base:image');
-    expect(await links.cleanup()).toEqual({ removed: [], failed: [] });
+    const links = new ImageLinks(fakeClient('unix:///run/buildkit/buildkitd.sock'), [base, web], planLinks([base, web], dockerfiles), dockerfiles, 'run1');
+    const spec = await links.specFor(base, base.spec);
+    const layout = spec.outputs?.[0];
+    expect(spec.outputs).toHaveLength(1);
+    expect(layout).toMatchObject({ type: 'oci', tar: false, names: ['nx-buildkit-link/base-image:run1'] });
+    const dir = (layout as { dest: string }).dest;
+    expect(path.basename(path.dirname(dir))).toStartWith('nx-buildkit-links-');
+    // Before the base's build wrote its layout, the dependant is refused naming the base.
+    const early = await links.specFor(web, web.spec).catch((e: Error) => e);
+    expect(String((early as Error).message)).toContain(`"127.0.0.1:5000/base" is built by base:image in this run, but its result is not in the run's OCI layout ${dir}`);
+    // What the oci exporter writes: the run id as the manifest's tag.
+    fs.mkdirSync(dir, { recursive: true });
+    const digest = `sha256:${'c'.repeat(64)}`;
+    fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 1, annotations: { 'org.opencontainers.image.ref.name': 'run1' } }] }));
+    const dependant = await links.specFor(web, web.spec);
+    expect(dependant.namedContexts).toEqual({ '127.0.0.1:5000/base': { kind: 'oci-layout', dir, tag: 'run1' } });
+    expect(links.report()).toEqual([{ from: 'web:image', to: 'base:image', via: 'layout', reference: `oci-layout://${dir}:run1`, mechanism: 'named-context' }]);
+    expect(await links.cleanup()).toEqual({ removed: [path.dirname(dir)], failed: [] });
+    expect(fs.existsSync(path.dirname(dir))).toBe(false);
   });
 
   test('a base that pushes: the dependant reads exactly the digest it pushed', async () => {

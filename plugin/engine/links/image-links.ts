@@ -1,5 +1,8 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import {
-  BuildkitError, engineApiRequest, supportsNamedContexts,
+  BuildkitError, engineApiRequest, readOciIndex, supportsNamedContexts,
   type BuildkitClient, type BuildResult, type BuildSpec, type NamedContext, type OutputSpec,
 } from '../../buildkit/index';
 import { parseImageReference } from '../../config/image-reference';
@@ -13,15 +16,19 @@ import { rewriteReferences } from './rewrite-references';
 export interface LinkReport {
   from: string;
   to: string;
-  /** `daemon`: the engine's image store under a run-only name; `pushed`: the digest the base pushed. */
-  via: 'daemon' | 'pushed';
+  /**
+   * `daemon`: the engine's image store under a run-only name; `layout`: an
+   * OCI layout the run owns, read through the session content store (a
+   * builder without image store); `pushed`: the digest the base pushed.
+   */
+  via: 'daemon' | 'layout' | 'pushed';
   /** How the dependant's build named the image. */
   reference: string;
   /** `named-context` (Dockerfile frontend ≥ 1.4) or `rewritten` (older frontends: the served Dockerfile names the link). */
   mechanism: 'named-context' | 'rewritten';
 }
 
-/** What removing the run's link names from the engine did. */
+/** What removing the run's link names from the engine (and its link layouts from disk) did. */
 export interface LinkCleanup {
   removed: string[];
   /** Names that could not be removed, with the reason (left for `docker image rm`). */
@@ -40,9 +47,15 @@ export interface LinkCleanup {
  * such a name from its local store before any registry. The names are
  * removed again when the run ends, whatever its outcome.
  *
- * A standalone buildkitd has no image store a later build can read from: a
- * dependant then uses the digest its base pushed in this run, or fails
- * naming the base when it pushed nothing.
+ * A standalone buildkitd has no image store a later build can read from. A
+ * base that pushes gives its dependants the digest it pushed in this run;
+ * any other base also exports its result as an OCI layout into a directory
+ * this run creates (under the system temp dir, one per base), and the
+ * dependant reads it as an `oci-layout://` named context served by its own
+ * session's content store: no registry, exactly this run's result. The
+ * directories are removed when the run ends. A daemon whose frontend lacks
+ * named contexts (BuildKit < 0.10) cannot read a layout: there the dependant
+ * fails naming the base and asking for a push.
  */
 export class ImageLinks {
   private readonly isDocker: boolean;
@@ -50,6 +63,9 @@ export class ImageLinks {
   private readonly results = new Map<string, BuildResult>();
   private readonly reports = new Map<string, LinkReport>();
   private readonly byId: Map<string, ImageTarget>;
+  private readonly runId: string;
+  /** The run's own directory for link layouts, made on first use. */
+  private layoutRoot?: Promise<string>;
 
   constructor(
     private readonly client: BuildkitClient,
@@ -59,6 +75,7 @@ export class ImageLinks {
     runId: string = newLinkRunId(),
   ) {
     this.isDocker = client.address.kind === 'docker';
+    this.runId = runId;
     this.byId = new Map(targets.map((t) => [t.id, t]));
     for (const l of links) if (!this.linkNames.has(l.to)) this.linkNames.set(l.to, linkReference(l.to, runId));
   }
@@ -78,6 +95,7 @@ export class ImageLinks {
     let out = spec;
     const name = this.linkNames.get(target.id);
     if (name && this.inDaemon(target.id)) out = { ...out, outputs: withLinkExport(out.outputs ?? [], name) };
+    if (name && this.inLayout(target.id)) out = { ...out, outputs: [...(out.outputs ?? []), { type: 'oci', dest: await this.layoutDir(target.id), tar: false, names: [name] }] };
     const mine = this.links.filter((l) => l.from === target.id);
     if (mine.length === 0) return out;
     const namedContexts: Record<string, NamedContext> = { ...out.namedContexts };
@@ -86,10 +104,16 @@ export class ImageLinks {
     const resolved = [];
     for (const link of mine) resolved.push({ link, ...(await this.resolve(link, spec, signal)) });
     const named = await supportsNamedContexts(this.client, signal);
-    for (const { link, reference, via } of resolved) {
-      for (const n of link.namedContexts) namedContexts[n] = { kind: 'image', ref: reference };
+    for (const { link, reference, via, context } of resolved) {
+      if (via === 'layout' && !named) {
+        throw new BuildkitError(
+          'failed-precondition',
+          `${describeRefs(link)} is built by ${link.to} in this run, but the builder ${this.client.address.display} has neither an image store nor named contexts (BuildKit < 0.10) to read its result from: set "push": true on ${link.to} (this target then uses exactly the digest it pushed)`,
+        );
+      }
+      for (const n of link.namedContexts) namedContexts[n] = context;
       if (named) {
-        for (const ref of link.refs) namedContexts[namedContextKey(ref.ref) ?? ref.ref] = { kind: 'image', ref: reference };
+        for (const ref of link.refs) namedContexts[namedContextKey(ref.ref) ?? ref.ref] = context;
       } else if (link.refs.length) {
         text = rewriteReferences(text ?? this.dockerfileOf(target), link.refs, reference);
       }
@@ -109,12 +133,13 @@ export class ImageLinks {
    */
   async ensureExported(target: ImageTarget, spec: BuildSpec, build: (spec: BuildSpec) => Promise<unknown>, signal?: AbortSignal): Promise<void> {
     const name = this.linkNames.get(target.id);
-    if (!name || !this.inDaemon(target.id) || (spec.outputs ?? []).length <= 1) return;
-    if (await this.inEngine(name, signal)) return;
-    await build({ ...spec, noCache: false, pull: false, cacheTo: [], outputs: [{ type: 'load', names: [name] }] });
+    if (!name || (spec.outputs ?? []).length <= 1) return;
+    const again = (output: OutputSpec) => build({ ...spec, noCache: false, pull: false, cacheTo: [], outputs: [output] });
+    if (this.inDaemon(target.id) && !(await this.inEngine(name, signal))) await again({ type: 'load', names: [name] });
+    if (this.inLayout(target.id) && !(await this.layoutHas(target.id))) await again({ type: 'oci', dest: await this.layoutDir(target.id), tar: false, names: [name] });
   }
 
-  /** Remember a target's result (dependants on a non-Docker builder use its pushed digest) and hide link names from it. */
+  /** Remember a target's result (dependants of a base that pushes use its pushed digest) and hide link names from it. */
   recordResult(id: string, result: BuildResult): BuildResult {
     const clean = (list: string) => list.split(',').filter((n) => n && !isLinkReference(n)).join(',');
     const response = { ...result.exporterResponse };
@@ -135,6 +160,16 @@ export class ImageLinks {
    */
   async cleanup(): Promise<LinkCleanup> {
     const result: LinkCleanup = { removed: [], failed: [] };
+    if (this.layoutRoot) {
+      const root = await this.layoutRoot.catch(() => undefined);
+      this.layoutRoot = undefined;
+      if (root) {
+        await fs.rm(root, { recursive: true, force: true }).then(
+          () => result.removed.push(root),
+          (err: Error) => result.failed.push(`${root}: ${err.message}`),
+        );
+      }
+    }
     if (!this.isDocker || this.client.address.kind !== 'docker') return result;
     const endpoint = this.client.address.endpoint;
     await Promise.all(
@@ -152,21 +187,26 @@ export class ImageLinks {
   }
 
   /** The image the dependant's build must read for `link`, checked to be there. */
-  private async resolve(link: ImageLink, spec: BuildSpec, signal?: AbortSignal): Promise<{ reference: string; via: LinkReport['via'] }> {
+  private async resolve(link: ImageLink, spec: BuildSpec, signal?: AbortSignal): Promise<{ reference: string; via: LinkReport['via']; context: NamedContext }> {
     const what = describeRefs(link);
     if (this.inDaemon(link.to)) {
       const name = this.linkNames.get(link.to)!;
       if (spec.pull) {
         throw new BuildkitError('invalid-argument', `${what} is built by ${link.to} in this run and linked inside the Docker engine, but "pull" makes the daemon fetch every image from its registry: turn "pull" off for this target`);
       }
-      if (await this.inEngine(name, signal)) return { reference: name, via: 'daemon' };
+      if (await this.inEngine(name, signal)) return { reference: name, via: 'daemon', context: { kind: 'image', ref: name } };
       throw new BuildkitError('failed-precondition', `${what} is built by ${link.to} in this run, but its result is not in the Docker engine's image store under its link name ${name}`);
     }
+    if (this.inLayout(link.to)) {
+      const dir = await this.layoutDir(link.to);
+      if (await this.layoutHas(link.to)) return { reference: `oci-layout://${dir}:${this.runId}`, via: 'layout', context: { kind: 'oci-layout', dir, tag: this.runId } };
+      throw new BuildkitError('failed-precondition', `${what} is built by ${link.to} in this run, but its result is not in the run's OCI layout ${dir}`);
+    }
     const base = this.byId.get(link.to);
-    const pushed = base?.spec.outputs?.find((o): o is Extract<OutputSpec, { type: 'image' }> => o.type === 'image' && o.push === true);
+    const pushed = pushOutput(base);
     const digest = this.results.get(link.to)?.digest;
     const repository = pushed?.names[0] ? stripTag(pushed.names[0]) : undefined;
-    if (pushed && digest && repository) return { reference: `${repository}@${digest}`, via: 'pushed' };
+    if (pushed && digest && repository) return { reference: `${repository}@${digest}`, via: 'pushed', context: { kind: 'image', ref: `${repository}@${digest}` } };
     const why = this.isDocker
       ? `it builds for several platforms, which a Docker engine's classic image store cannot hold as one image (so it is never linked there)`
       : `the builder ${this.client.address.display} is not a Docker engine, so it has no image store to link ${link.to}'s result in`;
@@ -185,6 +225,23 @@ export class ImageLinks {
    */
   private inDaemon(id: string): boolean {
     return this.isDocker && (this.byId.get(id)?.spec.platforms?.length ?? 0) <= 1;
+  }
+
+  /** Whether `id`'s result reaches its dependants as an OCI layout of the run: on a builder without image store, for a base that pushes nothing. */
+  private inLayout(id: string): boolean {
+    return !this.isDocker && this.linkNames.has(id) && pushOutput(this.byId.get(id)) === undefined;
+  }
+
+  /** The directory of `id`'s link layout (the run's directory is made on first use). */
+  private async layoutDir(id: string): Promise<string> {
+    this.layoutRoot ??= fs.mkdtemp(path.join(os.tmpdir(), 'nx-buildkit-links-'));
+    return path.join(await this.layoutRoot, this.linkNames.get(id)!.slice(this.linkNames.get(id)!.indexOf('/') + 1).replace(/:.*$/, ''));
+  }
+
+  /** Whether `id`'s link layout holds its result of this run. */
+  private async layoutHas(id: string): Promise<boolean> {
+    const index = await readOciIndex(await this.layoutDir(id)).catch(() => undefined);
+    return index?.manifests.some((m) => m.annotations?.['org.opencontainers.image.ref.name'] === this.runId) ?? false;
   }
 
   /** Whether the builder's engine has an image of that name (`GET /images/<name>/json`). */
@@ -208,6 +265,11 @@ function withLinkExport(outputs: readonly OutputSpec[], name: string): OutputSpe
   const load = outputs.findIndex((o) => o.type === 'load');
   if (load < 0) return [...outputs, { type: 'load', names: [name] }];
   return outputs.map((o, i) => (i === load && o.type === 'load' ? { ...o, names: [...o.names, name] } : o));
+}
+
+/** The base's pushed image output, if it has one. */
+function pushOutput(target: ImageTarget | undefined): Extract<OutputSpec, { type: 'image' }> | undefined {
+  return target?.spec.outputs?.find((o): o is Extract<OutputSpec, { type: 'image' }> => o.type === 'image' && o.push === true);
 }
 
 /** `registry/repo:tag` → `registry/repo` (a digest reference must not carry the tag of another build). */
