@@ -133,7 +133,7 @@ export const imageLinkScenarios: Scenario[] = [
       const b = target('b:image', path.join(tmp.dir, 'b'), ['nxbk-e2e-links/b:latest'], {}, { outputs: [{ type: 'local', dest: path.join(tmp.dir, 'out-b') }] });
       await using client = await connect(ctx);
       if (ctx.daemon.imageStore !== 'containerd') {
-        // The classic store's engines cannot push: A without push builds, and B fails naming A and asking for push.
+        // The classic store cannot push an index: A without push builds, and B fails naming A and asking for push.
         const report = await runTargets(client, [{ ...a, spec: { ...a.spec, outputs: [] } }, b], { concurrency: 2, mode: 'keep-going' });
         assert.equal(report.outcomes[0]!.status, 'succeeded');
         assert.equal(report.outcomes[1]!.status, 'failed');
