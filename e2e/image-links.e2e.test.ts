@@ -15,7 +15,8 @@ const env = e2eEnvironment();
 describeScenarios(imageLinkScenarios, { timeout: 120_000, title: 'image links' });
 
 // The same through Nx: `run-many` with an image FROM another project's image,
-// whose project neither pushes nor loads. The Nx CLI runs under Node (the
+// whose project neither pushes nor loads (its output is buildx's `cacheonly`,
+// which also turns off a Docker engine's default load). The Nx CLI runs under Node (the
 // executor under Bun is covered by the scenarios above).
 const docker = env.daemons.find((d) => d.kind === 'docker');
 describe.skipIf(!docker)(`nx run-many: an image FROM another project's image, neither pushed nor loaded (${docker?.name ?? 'skipped: needs a Docker engine'})`, () => {
@@ -29,7 +30,7 @@ describe.skipIf(!docker)(`nx run-many: an image FROM another project's image, ne
     ws = createFixtureWorkspace(
       {
         // Project names unique to this file, so the link names (`nx-buildkit-link/linkbase-image:<run>`) are ours alone.
-        'linkbase/project.json': JSON.stringify({ name: 'linkbase', targets: { image: { options: { imageName: `${prefix}/base` } } } }),
+        'linkbase/project.json': JSON.stringify({ name: 'linkbase', targets: { image: { options: { imageName: `${prefix}/base`, outputs: [{ type: 'cacheonly' }] } } } }),
         'linkbase/Dockerfile': 'FROM nxbk-base:latest\nCOPY stamp.txt /stamp.txt\n',
         'linkbase/stamp.txt': `${stamp}\n`,
         'linkapp/project.json': JSON.stringify({

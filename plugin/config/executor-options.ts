@@ -30,6 +30,8 @@ const outputOption = z.discriminatedUnion('type', [
   z.object({ type: z.literal('tar'), dest: nonEmpty }).strict(),
   z.object({ type: z.literal('oci'), dest: nonEmpty, tar: z.boolean().default(true) }).strict(),
   z.object({ type: z.literal('docker'), dest: nonEmpty }).strict(),
+  // buildx's `type=cacheonly`: build without exporting, and without the default load or the warning.
+  z.object({ type: z.literal('cacheonly') }).strict(),
 ]);
 
 const cacheOption = z
@@ -63,7 +65,10 @@ export const imageExecutorOptionsSchema = z
     labels: z.record(z.string(), z.string()).default({}),
     platforms: z.array(nonEmpty.regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/, 'is not a platform like linux/amd64')).default([]),
     push: z.boolean().default(false).describe('Push the tagged image to its registry'),
-    load: z.boolean().default(false).describe('Load the image into the Docker engine used as the builder'),
+    load: z
+      .boolean()
+      .default(false)
+      .describe('Load the image into a Docker engine: the builder itself, or with a standalone buildkitd the engine at DOCKER_HOST (else /var/run/docker.sock). On a Docker engine an image with no push, load or outputs is loaded anyway'),
     insecureRegistry: z.boolean().default(false).describe('Push over plain HTTP'),
     outputs: z.array(outputOption).default([]),
     cacheFrom: z.array(cacheOption).default([]),

@@ -50,7 +50,7 @@ export function normalizeImageTask(
   const contextDir = ws(options.context ?? info.projectRoot);
   const dockerfile = options.dockerfile ? ws(options.dockerfile) : path.join(contextDir, 'Dockerfile');
   const imageNames = [...resolved.imageNames];
-  const outputs: OutputSpec[] = options.outputs.map((o) => ({ ...o, dest: ws(o.dest) }));
+  const outputs: OutputSpec[] = options.outputs.map((o) => (o.type === 'cacheonly' ? o : { ...o, dest: ws(o.dest) }));
   if (options.push) outputs.unshift({ type: 'image', names: imageNames, push: true, insecure: options.insecureRegistry });
   if (options.load) outputs.push({ type: 'load', names: imageNames });
   const id = `${info.project}:${info.target}`;

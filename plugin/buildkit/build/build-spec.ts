@@ -41,6 +41,7 @@ export interface BuildSpec {
   ssh?: readonly SshAgentSpec[];
   /** Registry credentials from the Docker config; `false` = anonymous. */
   auth?: AuthProviderOptions | false;
+  /** Where the result goes; none (or only `cacheonly`) = nowhere but the build cache (the result then says `cacheOnly`). */
   outputs?: readonly OutputSpec[];
   cacheFrom?: readonly CacheSpec[];
   cacheTo?: readonly CacheSpec[];
@@ -70,7 +71,9 @@ export type OutputSpec =
   /** An OCI image tarball (or layout directory with `tar: false`). */
   | { type: 'oci'; dest: string; names?: readonly string[]; tar?: boolean }
   /** A Docker image tarball (`docker load` format). */
-  | { type: 'docker'; dest: string; names?: readonly string[] };
+  | { type: 'docker'; dest: string; names?: readonly string[] }
+  /** No export at all (buildx's `cacheonly`): the result stays in the build cache, and the engine's default load is not applied. */
+  | { type: 'cacheonly' };
 
 /**
  * A cache import or export backend, with its attributes (`type=registry,ref=…`).

@@ -114,6 +114,8 @@ export function planOutputs(outputs: readonly OutputSpec[], context: OutputConte
           plan.engineLoad = { exporterIndex: index, format };
         }
         break;
+      case 'cacheonly':
+        break;
       case 'local':
         plan.exporters.push({ type: 'local', attrs: {} });
         plan.fileTargets.set(index, { kind: 'directory', dir: out.dest });

@@ -204,7 +204,8 @@ export class ImageLinks {
 }
 
 /** The outputs with the run's link name added: into an existing `load` (one exporter, as old daemons need), else as a `load` of its own. */
-function withLinkExport(outputs: readonly OutputSpec[], name: string): OutputSpec[] {
+function withLinkExport(given: readonly OutputSpec[], name: string): OutputSpec[] {
+  const outputs = given.filter((o) => o.type !== 'cacheonly');
   const load = outputs.findIndex((o) => o.type === 'load');
   if (load < 0) return [...outputs, { type: 'load', names: [name] }];
   return outputs.map((o, i) => (i === load && o.type === 'load' ? { ...o, names: [...o.names, name] } : o));
