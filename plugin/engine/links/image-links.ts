@@ -2,6 +2,9 @@ import {
   BuildkitError, engineApiRequest, supportsNamedContexts,
   type BuildkitClient, type BuildResult, type BuildSpec, type NamedContext, type OutputSpec,
 } from '../../buildkit/index';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseImageReference } from '../../config/image-reference';
 import type { ImageTarget } from '../image-target';
 import { isLinkReference, linkReference, newLinkRunId } from './link-reference';
@@ -13,8 +16,12 @@ import { rewriteReferences } from './rewrite-references';
 export interface LinkReport {
   from: string;
   to: string;
-  /** `daemon`: the engine's image store under a run-only name; `pushed`: the digest the base pushed. */
-  via: 'daemon' | 'pushed';
+  /**
+   * `daemon`: the engine's image store under a run-only name; `pushed`: the
+   * digest the base pushed; `layout`: an OCI layout of the base's result on
+   * this machine, read through the session (a buildkitd, base not pushed).
+   */
+  via: 'daemon' | 'pushed' | 'layout';
   /** How the dependant's build named the image. */
   reference: string;
   /** `named-context` (Dockerfile frontend ≥ 1.4) or `rewritten` (older frontends: the served Dockerfile names the link). */
@@ -41,8 +48,11 @@ export interface LinkCleanup {
  * removed again when the run ends, whatever its outcome.
  *
  * A standalone buildkitd has no image store a later build can read from: a
- * dependant then uses the digest its base pushed in this run, or fails
- * naming the base when it pushed nothing.
+ * dependant then uses the digest its base pushed in this run; a base that
+ * pushes nothing is exported once more (a fully cached solve) as an OCI
+ * layout into a run-private directory here, which dependants read as an
+ * `oci-layout://` named context through their session's content store.
+ * The directories are removed when the run ends.
  */
 export class ImageLinks {
   private readonly isDocker: boolean;
@@ -50,6 +60,8 @@ export class ImageLinks {
   private readonly results = new Map<string, BuildResult>();
   private readonly reports = new Map<string, LinkReport>();
   private readonly byId: Map<string, ImageTarget>;
+  /** OCI layouts of bases' results on a buildkitd, by target id. */
+  private readonly layouts = new Map<string, string>();
 
   constructor(
     private readonly client: BuildkitClient,
@@ -86,10 +98,10 @@ export class ImageLinks {
     const resolved = [];
     for (const link of mine) resolved.push({ link, ...(await this.resolve(link, spec, signal)) });
     const named = await supportsNamedContexts(this.client, signal);
-    for (const { link, reference, via } of resolved) {
-      for (const n of link.namedContexts) namedContexts[n] = { kind: 'image', ref: reference };
+    for (const { link, reference, via, context } of resolved) {
+      for (const n of link.namedContexts) namedContexts[n] = context;
       if (named) {
-        for (const ref of link.refs) namedContexts[namedContextKey(ref.ref) ?? ref.ref] = { kind: 'image', ref: reference };
+        for (const ref of link.refs) namedContexts[namedContextKey(ref.ref) ?? ref.ref] = context;
       } else if (link.refs.length) {
         text = rewriteReferences(text ?? this.dockerfileOf(target), link.refs, reference);
       }
@@ -109,6 +121,14 @@ export class ImageLinks {
    */
   async ensureExported(target: ImageTarget, spec: BuildSpec, build: (spec: BuildSpec) => Promise<unknown>, signal?: AbortSignal): Promise<void> {
     const name = this.linkNames.get(target.id);
+    if (name && this.inLayout(target.id)) {
+      // One exporter, so the response's descriptor is the layout's (the oci exporter's own media
+      // types); unnamed, so the layout's index tags it `latest` (the daemon would normalize a name).
+      const dir = this.layouts.get(target.id) ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'nxbk-link-')));
+      this.layouts.set(target.id, dir);
+      await build({ ...spec, noCache: false, pull: false, cacheTo: [], outputs: [{ type: 'oci', dest: dir, tar: false }] });
+      return;
+    }
     if (!name || !this.inDaemon(target.id) || (spec.outputs ?? []).length <= 1) return;
     if (await this.inEngine(name, signal)) return;
     await build({ ...spec, noCache: false, pull: false, cacheTo: [], outputs: [{ type: 'load', names: [name] }] });
@@ -135,6 +155,7 @@ export class ImageLinks {
    */
   async cleanup(): Promise<LinkCleanup> {
     const result: LinkCleanup = { removed: [], failed: [] };
+    await Promise.all([...this.layouts.values()].map((dir) => fs.rm(dir, { recursive: true, force: true }).catch(() => undefined)));
     if (!this.isDocker || this.client.address.kind !== 'docker') return result;
     const endpoint = this.client.address.endpoint;
     await Promise.all(
@@ -152,8 +173,15 @@ export class ImageLinks {
   }
 
   /** The image the dependant's build must read for `link`, checked to be there. */
-  private async resolve(link: ImageLink, spec: BuildSpec, signal?: AbortSignal): Promise<{ reference: string; via: LinkReport['via'] }> {
+  private async resolve(link: ImageLink, spec: BuildSpec, signal?: AbortSignal): Promise<{ reference: string; via: LinkReport['via']; context: NamedContext }> {
+    const found = await this.resolveReference(link, spec, signal);
+    return { ...found, context: found.context ?? { kind: 'image', ref: found.reference } };
+  }
+
+  private async resolveReference(link: ImageLink, spec: BuildSpec, signal?: AbortSignal): Promise<{ reference: string; via: LinkReport['via']; context?: NamedContext }> {
     const what = describeRefs(link);
+    const layout = this.layouts.get(link.to);
+    if (layout) return { reference: `oci-layout://${layout}`, via: 'layout', context: { kind: 'oci-layout', dir: layout, tag: 'latest' } };
     if (this.inDaemon(link.to)) {
       const name = this.linkNames.get(link.to)!;
       if (spec.pull) {
@@ -185,6 +213,12 @@ export class ImageLinks {
    */
   private inDaemon(id: string): boolean {
     return this.isDocker && (this.byId.get(id)?.spec.platforms?.length ?? 0) <= 1;
+  }
+
+  /** Whether `id`'s result reaches its dependants as an OCI layout: on a buildkitd, for a base that pushes nothing. */
+  private inLayout(id: string): boolean {
+    const pushes = this.byId.get(id)?.spec.outputs?.some((o) => o.type === 'image' && o.push === true) ?? false;
+    return !this.isDocker && this.linkNames.has(id) && !pushes;
   }
 
   /** Whether the builder's engine has an image of that name (`GET /images/<name>/json`). */
