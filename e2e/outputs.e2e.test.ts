@@ -118,6 +118,22 @@ for (const daemon of env.daemons) {
         // The classic store names an image by its config digest.
         if (engineBeside!.imageStore !== 'containerd') expect(id).toBe(m.configDigest);
       });
+
+      test('load on a buildkitd with no Docker engine at DOCKER_HOST: a clear error before the build, and Nx exits 1 (not 130)', () => {
+        using nowhere = createFixtureWorkspace(
+          {
+            'orphan/project.json': JSON.stringify({ name: 'orphan', targets: { image: { options: { imageName: `${prefix}/orphan`, load: true } } } }),
+            'orphan/Dockerfile': `FROM ${base}\nRUN echo orphan > /stamp\n`,
+          },
+          { options: { builder: daemon.address, network: 'none', progress: 'plain' } },
+          { DOCKER_HOST: `unix://${path.join(ws.dir, 'no-engine.sock')}` },
+        );
+        const r = nowhere.nx('node', ['run-many', '-t', 'image', '--output-style=static']);
+        const text = r.stdout + r.stderr;
+        expect(r.status, text).toBe(1);
+        expect(text).toContain(`orphan:image: load needs a Docker engine to load the image into, and none answers at DOCKER_HOST (unix://${path.join(ws.dir, 'no-engine.sock')})`);
+        expect(text).not.toContain('RUN echo orphan');
+      }, timeout);
     }
   });
 }
