@@ -399,7 +399,9 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         const removed = await client.control.prune({ all: true, filters: [`description~=${tag}`] });
         assert.ok(removed >= 1, 'the local result of the step was pruned');
       }
-      const imported = await build(client, spec('imported', { cacheFrom }));
+      // pull: a classic-store engine that holds the base locally keys FROM by its local image and
+      // ignores imported cache for the steps after it (buildx alike); resolved from the registry, it matches.
+      const imported = await build(client, spec('imported', { cacheFrom, pull: true }));
       await assertImported(ctx.daemon, imported, '> /random', random('exported'), random('imported'));
     },
   },
@@ -421,8 +423,8 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       await using client = await connect(ctx.daemon, ctx.transport);
 
       if (ctx.daemon.imageStore === 'classic') {
-        // The classic store cannot push, but its moby exporter writes inline cache into the image
-        // config. (Another step than the one imported below, which must not be in this engine's cache.)
+        // The classic store's moby exporter writes inline cache into the image config.
+        // (Another step than the one imported below, which must not be in this engine's cache.)
         const loadDir = path.join(tmp.dir, 'load-ctx');
         writeTree(loadDir, { Dockerfile: `FROM ${registry}/nxbk-base:latest\n${randomRun(`inline-load-${tag}`, '/random')}\n` });
         const loaded = `nxbk-e2e/options-inline-${ctx.daemon.name}:${tag}`;
@@ -453,7 +455,9 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         const removed = await client.control.prune({ all: true, filters: [`description~=inline-${tag}`] });
         assert.ok(removed >= 1, 'the local result of the step was pruned');
       }
+      // pull: see the registry cache scenario (a base in the classic store would hide the imported cache).
       const imported = await build(client, spec({
+        pull: true,
         cacheFrom: [{ type: 'registry', attrs: { ref: image, 'registry.insecure': 'true' } }],
         outputs: [{ type: 'local', dest: path.join(tmp.dir, 'imported') }],
       }));

@@ -71,7 +71,12 @@ export const imageExecutorOptionsSchema = z
       .describe('Load the image into a Docker engine: the builder itself, or with a standalone buildkitd the engine at DOCKER_HOST (else /var/run/docker.sock). On a Docker engine an image with no push, load or outputs is loaded anyway'),
     insecureRegistry: z.boolean().default(false).describe('Push over plain HTTP'),
     outputs: z.array(outputOption).default([]),
-    cacheFrom: z.array(cacheOption).default([]),
+    cacheFrom: z
+      .array(cacheOption)
+      .default([])
+      .describe(
+        'Cache to import (type registry, local, gha, s3, azblob; attrs as buildx --cache-from). On a Docker engine with the classic image store, a base image it already holds keys FROM by the local image, so imported cache is ignored for the steps after it (as with buildx): set pull: true to use the imported cache there',
+      ),
     cacheTo: z.array(cacheOption).default([]),
     secrets: z.array(secretOption).default([]),
     ssh: z.array(sshOption).default([]),
