@@ -356,6 +356,30 @@ export const dockerfileOptionsScenarios: Scenario[] = [
     },
   },
   {
+    name: 'RUN resources: shmSize sizes /dev/shm and ulimits set the open-files limit (BuildKit 0.8: a clear error)',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const tag = nonce();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, {
+        Dockerfile: `FROM nxbk-base\nRUN echo ${tag} && df -k /dev/shm | tail -1 | awk '{print $2}' > /shm && ulimit -n > /nofile\n`,
+      });
+      await using client = await connect(ctx.daemon, ctx.transport);
+      const out = path.join(tmp.dir, 'out');
+      const built = buildImage(client, specFor('resources', contextDir, { shmSize: 96 * 1024 * 1024, ulimits: ['nofile=1234:1234'], outputs: [{ type: 'local', dest: out }] }));
+      if (ctx.daemon.name === 'docker-20') {
+        // BuildKit 0.8's Dockerfile frontend predates these attributes and would ignore them: refused, naming them.
+        const error = await failure(built);
+        assert.match(error.message, /^resources: shmSize, ulimits need Dockerfile frontend 1\.4 or later \(BuildKit 0\.10, Docker Engine 23\.0\)/);
+        return;
+      }
+      await built;
+      assert.equal(fs.readFileSync(path.join(out, 'shm'), 'utf8').trim(), String(96 * 1024), '/dev/shm is 96 MiB');
+      assert.equal(fs.readFileSync(path.join(out, 'nofile'), 'utf8').trim(), '1234', 'the open-files limit');
+    },
+  },
+  {
     name: 'registry cache: exported with mode=max, imported elsewhere the RUN step is cached with the same output (or the clear error)',
     perDaemon: true,
     async run(ctx) {

@@ -88,6 +88,16 @@ export const imageExecutorOptionsSchema = z
     network: z.enum(['default', 'none', 'host']).default('default'),
     extraHosts: z.record(nonEmpty, nonEmpty).default({}),
     noCache: z.boolean().default(false),
+    noCacheFilter: z.array(nonEmpty).default([]).describe('Stages built without cache (buildx --no-cache-filter); noCache: true covers every stage'),
+    shmSize: nonEmpty
+      .regex(/^[1-9]\d*(?:[bkmg]b?)?$/i, 'is not a size like 128m, 1g or a number of bytes')
+      .optional()
+      .describe('Size of /dev/shm for RUN steps (buildx --shm-size): a number of bytes, or with k, m or g, e.g. "128m"'),
+    ulimits: z
+      .array(nonEmpty.regex(/^[a-z]+=-?\d+(?::-?\d+)?$/, 'is not a ulimit like nofile=1024:2048'))
+      .default([])
+      .describe('Resource limits for RUN steps (buildx --ulimit), e.g. nofile=1024:2048'),
+    cgroupParent: nonEmpty.optional().describe('Parent cgroup of RUN steps (buildx --cgroup-parent)'),
     pull: z.boolean().default(false),
     sessionPolicy: z
       .object({ context: z.enum(['shared', 'isolated']).default('shared') })

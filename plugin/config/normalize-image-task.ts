@@ -63,7 +63,10 @@ export function normalizeImageTask(
     labels: { ...resolved.labels },
     platforms: options.platforms,
     namedContexts: Object.fromEntries(Object.entries(options.namedContexts).map(([name, value]) => [name, namedContext(value, ws, `${id}: option "namedContexts.${name}"`, resolved.imageOfTask)])),
-    noCache: options.noCache,
+    noCache: options.noCache || (options.noCacheFilter.length ? options.noCacheFilter : false),
+    ...(options.shmSize !== undefined ? { shmSize: bytes(options.shmSize) } : {}),
+    ...(options.ulimits.length ? { ulimits: options.ulimits } : {}),
+    ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
     pull: options.pull,
     network: options.network,
     extraHosts: options.extraHosts,
@@ -103,4 +106,11 @@ function namedContext(value: string, ws: (p: string) => string, where: string, i
     case 'oci-layout':
       return { kind: 'oci-layout', dir: ws(parsed.path), ...(parsed.tag ? { tag: parsed.tag } : {}) };
   }
+}
+
+/** `128m`, `1g`, `512k`, `1024` → bytes (powers of 1024, as Docker reads sizes). */
+function bytes(size: string): number {
+  const m = /^(\d+)([bkmg])?b?$/i.exec(size)!;
+  const unit = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
 }

@@ -141,7 +141,15 @@ interface PreparedSession {
  */
 async function requireNamedContextSupport(client: BuildkitClient, spec: BuildSpec, signal?: AbortSignal): Promise<void> {
   const names = Object.keys(spec.namedContexts ?? {});
-  if (!names.length || (await supportsNamedContexts(client, signal))) return;
+  // shm-size, ulimit and cgroup-parent came with the same frontend generation (1.4); older ones ignore them silently.
+  const resources = [spec.shmSize !== undefined && 'shmSize', spec.ulimits?.length && 'ulimits', spec.cgroupParent && 'cgroupParent'].filter((x): x is string => typeof x === 'string');
+  if ((!names.length && !resources.length) || (await supportsNamedContexts(client, signal))) return;
+  if (resources.length) {
+    throw new BuildkitError(
+      'failed-precondition',
+      `${resources.join(', ')} need${resources.length === 1 ? 's' : ''} Dockerfile frontend 1.4 or later (BuildKit 0.10, Docker Engine 23.0); this builder's built-in frontend would ignore ${resources.length === 1 ? 'it' : 'them'}`,
+    );
+  }
   throw new BuildkitError(
     'failed-precondition',
     `named contexts (${names.map((n) => `"${n}"`).join(', ')}) need Dockerfile frontend 1.4 or later (BuildKit 0.10, Docker Engine 23.0); ` +

@@ -33,6 +33,12 @@ export interface BuildSpec {
   pull?: boolean;
   /** `true` = no cache for any step; a list = no cache for those stages. */
   noCache?: boolean | readonly string[];
+  /** Size of /dev/shm for RUN steps, in bytes. */
+  shmSize?: number;
+  /** Resource limits for RUN steps (`nofile=1024:2048`). */
+  ulimits?: readonly string[];
+  /** Parent cgroup of RUN steps. */
+  cgroupParent?: string;
   /** Network for RUN steps: `default` (sandbox), `none` or `host` (needs the entitlement). */
   network?: 'default' | 'none' | 'host';
   /** Extra /etc/hosts entries for RUN steps. */
