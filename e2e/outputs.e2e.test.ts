@@ -88,6 +88,14 @@ for (const daemon of env.daemons) {
       expect(out).toContain(`built ${registry}/${prefix}/pushed:latest (${pushed.digest})`);
     });
 
+    test('--print shows the resolved tags and outputs of each target', () => {
+      const r = ws.nx('node', ['run-many', '-t', 'image', '--print', '--skip-nx-cache', '--output-style=static']);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain(`    tags: ${registry}/${prefix}/pushed:latest\n`);
+      expect(r.stdout).toContain(`    outputs: push ${registry}/${prefix}/pushed:latest\n`);
+      expect(r.stdout).toContain(`    tags: ${prefix}/plain-a:latest\n`);
+    }, timeout);
+
     if (isEngine) {
       test('no outputs on a Docker engine: the image is loaded into it, and the built line names its digest', async () => {
         for (const name of ['plain-a', 'plain-b']) {
