@@ -380,6 +380,46 @@ export const dockerfileOptionsScenarios: Scenario[] = [
     },
   },
   {
+    name: 'provenance and annotations: the pushed index holds an attestation manifest and the annotations (classic store: a clear error)',
+    perDaemon: true,
+    async run(ctx) {
+      const registry = e2eEnvironment().registry;
+      if (!registry) {
+        console.log('skipped: no test registry');
+        return;
+      }
+      using tmp = tempDir();
+      const tag = nonce();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, { Dockerfile: `FROM nxbk-base\nRUN echo ${tag} > /tag\n` });
+      const repo = `nxbk-e2e/attest-${ctx.daemon.name}`;
+      await using client = await connect(ctx.daemon, ctx.transport);
+      const built = buildImage(client, specFor('attest', contextDir, {
+        provenance: 'min',
+        annotations: [{ level: 'manifest', key: 'org.example.note', value: `manifest-${tag}` }, { level: 'index', key: 'org.example.index-note', value: `index-${tag}` }],
+        outputs: [{ type: 'image', names: [`${registry}/${repo}:${tag}`], push: true, insecure: true }],
+      }));
+      if (ctx.daemon.imageStore === 'classic') {
+        const error = await failure(built);
+        assert.match(error.message, /^attest: a provenance attestation cannot be stored by a Docker engine with the classic image store.*containerd image store, or a standalone buildkitd/);
+        return;
+      }
+      const result = await built;
+      const get = async (ref: string) => {
+        const res = await fetch(`http://${registry}/v2/${repo}/manifests/${ref}`, { headers: { Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+        assert.equal(res.status, 200, `the registry serves ${repo}@${ref}`);
+        return (await res.json()) as { mediaType: string; annotations?: Record<string, string>; manifests?: Array<{ digest: string; annotations?: Record<string, string> }> };
+      };
+      const index = await get(result.digest!);
+      assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+      assert.equal(index.annotations?.['org.example.index-note'], `index-${tag}`);
+      const attestation = index.manifests?.find((m) => m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest');
+      assert.ok(attestation, `an attestation manifest in the index: ${JSON.stringify(index.manifests)}`);
+      const image = index.manifests!.find((m) => m !== attestation)!;
+      assert.equal((await get(image.digest)).annotations?.['org.example.note'], `manifest-${tag}`);
+    },
+  },
+  {
     name: 'registry cache: exported with mode=max, imported elsewhere the RUN step is cached with the same output (or the clear error)',
     perDaemon: true,
     async run(ctx) {

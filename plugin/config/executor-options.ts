@@ -98,6 +98,14 @@ export const imageExecutorOptionsSchema = z
       .default([])
       .describe('Resource limits for RUN steps (buildx --ulimit), e.g. nofile=1024:2048'),
     cgroupParent: nonEmpty.optional().describe('Parent cgroup of RUN steps (buildx --cgroup-parent)'),
+    provenance: z
+      .enum(['false', 'min', 'max'])
+      .default('false')
+      .describe('SLSA provenance attestation attached to the image index (buildx --provenance mode=min|max); needs a containerd-store engine or a buildkitd'),
+    annotations: z
+      .array(nonEmpty.regex(/^(?:(?:manifest|index|manifest-descriptor|index-descriptor):)?[^=\s:]+=.*$/s, 'is not an annotation like key=value or index:key=value'))
+      .default([])
+      .describe('OCI annotations on the exported image (buildx --annotation): key=value on the manifest, or prefixed with index:, manifest-descriptor: or index-descriptor:'),
     pull: z.boolean().default(false),
     sessionPolicy: z
       .object({ context: z.enum(['shared', 'isolated']).default('shared') })

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BuildSpec, NamedContext, OutputSpec } from '../buildkit/index';
+import type { BuildSpec, ImageAnnotation, NamedContext, OutputSpec } from '../buildkit/index';
 import type { ImageTarget } from '../engine/image-target';
 import type { ImageExecutorOptions } from './executor-options';
 import { InvalidOptionsError } from './executor-options';
@@ -67,6 +67,8 @@ export function normalizeImageTask(
     ...(options.shmSize !== undefined ? { shmSize: bytes(options.shmSize) } : {}),
     ...(options.ulimits.length ? { ulimits: options.ulimits } : {}),
     ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
+    ...(options.provenance !== 'false' ? { provenance: options.provenance } : {}),
+    ...(options.annotations.length ? { annotations: options.annotations.map(annotation) } : {}),
     pull: options.pull,
     network: options.network,
     extraHosts: options.extraHosts,
@@ -113,4 +115,10 @@ function bytes(size: string): number {
   const m = /^(\d+)([bkmg])?b?$/i.exec(size)!;
   const unit = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'k' | 'm' | 'g'];
   return Number(m[1]) * unit;
+}
+
+/** `[level:]key=value` (validated by the schema) → an annotation; manifest level by default. */
+function annotation(text: string): ImageAnnotation {
+  const m = /^(?:(manifest|index|manifest-descriptor|index-descriptor):)?([^=]+)=(.*)$/s.exec(text)!;
+  return { level: (m[1] ?? 'manifest') as ImageAnnotation['level'], key: m[2]!, value: m[3]! };
 }

@@ -105,7 +105,18 @@ async function planBuildOutputs(client: BuildkitClient, spec: BuildSpec, signal?
   const store = outputs.some((o) => o.type === 'image' || o.type === 'load') ? await client.imageStore({ signal }) : undefined;
   const builder: OutputBuilder = client.address.kind === 'docker' ? { kind: 'docker', imageStore: store ?? 'classic' } : { kind: 'buildkitd' };
   const loadEngine = builder.kind === 'buildkitd' && outputs.some((o) => o.type === 'load') ? await findLoadEngine(process.env, signal) : undefined;
-  const plan = planOutputs(outputs, { builder, ...(spec.platforms ? { platforms: spec.platforms } : {}), ...(loadEngine ? { loadEngineStore: loadEngine.imageStore } : {}) });
+  if (spec.provenance && builder.kind === 'docker' && builder.imageStore === 'classic' && outputs.some((o) => o.type === 'image' || o.type === 'load')) {
+    throw new BuildkitError(
+      'invalid-argument',
+      'a provenance attestation cannot be stored by a Docker engine with the classic image store (one image per platform, no index): use a Docker engine with the containerd image store, or a standalone buildkitd',
+    );
+  }
+  const plan = planOutputs(outputs, {
+    builder,
+    ...(spec.platforms ? { platforms: spec.platforms } : {}),
+    ...(loadEngine ? { loadEngineStore: loadEngine.imageStore } : {}),
+    ...(spec.annotations ? { annotations: spec.annotations } : {}),
+  });
   return { plan, ...(loadEngine ? { loadEngine } : {}) };
 }
 

@@ -39,6 +39,10 @@ export interface BuildSpec {
   ulimits?: readonly string[];
   /** Parent cgroup of RUN steps. */
   cgroupParent?: string;
+  /** SLSA provenance attestation in the exported image index (`attest:provenance`). */
+  provenance?: 'min' | 'max';
+  /** OCI annotations on exported images (manifest level unless another is named). */
+  annotations?: readonly ImageAnnotation[];
   /** Network for RUN steps: `default` (sandbox), `none` or `host` (needs the entitlement). */
   network?: 'default' | 'none' | 'host';
   /** Extra /etc/hosts entries for RUN steps. */
@@ -88,4 +92,11 @@ export type OutputSpec =
 export interface CacheSpec {
   type: 'registry' | 'local' | 'inline' | 'gha' | 's3' | 'azblob';
   attrs: Readonly<Record<string, string>>;
+}
+
+/** One OCI annotation of an exported image, as buildx's `--annotation [<level>:]key=value`. */
+export interface ImageAnnotation {
+  level: 'manifest' | 'index' | 'manifest-descriptor' | 'index-descriptor';
+  key: string;
+  value: string;
 }

@@ -57,3 +57,14 @@ describe('planOutputs', () => {
     expect(planOutputs([], { builder: { kind: 'buildkitd' } }).exporters).toEqual([]);
   });
 });
+
+test('annotations become exporter attributes by level; the classic store refuses them', () => {
+  const annotations = [
+    { level: 'manifest', key: 'a.b', value: '1' },
+    { level: 'index', key: 'c', value: '2' },
+    { level: 'manifest-descriptor', key: 'd', value: '3' },
+  ] as const;
+  const plan = planOutputs([{ type: 'image', names: ['r/a:1'], push: true }], { builder: { kind: 'buildkitd' }, annotations });
+  expect(plan.exporters[0]!.attrs).toMatchObject({ 'annotation.a.b': '1', 'annotation-index.c': '2', 'annotation-manifest-descriptor.d': '3' });
+  expect(() => planOutputs([{ type: 'image', names: ['r/a:1'], push: true }], { builder: classic, annotations })).toThrow(/annotations cannot be written by a Docker engine with the classic image store/);
+});

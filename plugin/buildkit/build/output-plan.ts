@@ -1,7 +1,7 @@
 import { BuildkitError } from '../errors';
 import type { OutputTarget } from '../attachables/filesend/file-send-provider';
 import type { TypedAttrs } from '../control/types';
-import type { OutputSpec } from './build-spec';
+import type { ImageAnnotation, OutputSpec } from './build-spec';
 
 /** What kind of builder the outputs go to, as far as exporters are concerned. */
 export type OutputBuilder =
@@ -39,6 +39,15 @@ export interface OutputContext {
   platforms?: readonly string[];
   /** Image store of the Docker engine a `load` on a buildkitd goes into (asked only for a multi-platform load). */
   loadEngineStore?: 'classic' | 'containerd';
+  /** OCI annotations for every image-writing exporter. */
+  annotations?: readonly ImageAnnotation[];
+}
+
+/** Exporter attributes of annotations (`annotation.<key>`, `annotation-index.<key>`…). */
+function annotationAttrs(annotations: readonly ImageAnnotation[] | undefined): Record<string, string> {
+  const attrs: Record<string, string> = {};
+  for (const a of annotations ?? []) attrs[`${a.level === 'manifest' ? 'annotation' : `annotation-${a.level}`}.${a.key}`] = a.value;
+  return attrs;
 }
 
 /**
@@ -60,6 +69,13 @@ export function planOutputs(outputs: readonly OutputSpec[], context: OutputConte
   const builder = context.builder;
   const classic = builder.kind === 'docker' && builder.imageStore === 'classic';
   let moby: { index: number; names: string[] } | undefined;
+  const annotations = annotationAttrs(context.annotations);
+  if (classic && context.annotations?.length && outputs.some((o) => o.type === 'image' || o.type === 'load')) {
+    throw new BuildkitError(
+      'invalid-argument',
+      'annotations cannot be written by a Docker engine with the classic image store (its moby exporter has none): use a Docker engine with the containerd image store, or a standalone buildkitd',
+    );
+  }
   const intoMoby = (list: readonly string[]) => {
     if (!moby) {
       moby = { index: plan.exporters.length, names: [] };
@@ -90,6 +106,7 @@ export function planOutputs(outputs: readonly OutputSpec[], context: OutputConte
             ...names(out.names),
             push: out.push ? 'true' : 'false',
             ...(out.insecure ? { 'registry.insecure': 'true' } : {}),
+            ...annotations,
             ...out.attrs,
           },
         });
@@ -110,7 +127,7 @@ export function planOutputs(outputs: readonly OutputSpec[], context: OutputConte
         }
         {
           const format = multiPlatform ? 'oci' : 'docker';
-          plan.exporters.push({ type: format, attrs: { ...names(out.names) } });
+          plan.exporters.push({ type: format, attrs: { ...names(out.names), ...annotations } });
           plan.engineLoad = { exporterIndex: index, format };
         }
         break;
@@ -127,7 +144,7 @@ export function planOutputs(outputs: readonly OutputSpec[], context: OutputConte
       case 'oci':
       case 'docker': {
         const asTar = out.type === 'docker' || out.tar !== false;
-        plan.exporters.push({ type: out.type, attrs: { ...names(out.names), ...(asTar ? {} : { tar: 'false' }) } });
+        plan.exporters.push({ type: out.type, attrs: { ...names(out.names), ...annotations, ...(asTar ? {} : { tar: 'false' }) } });
         if (asTar) plan.fileTargets.set(index, { kind: 'file', path: out.dest });
         else plan.layoutDirs.set(index, out.dest);
         break;
