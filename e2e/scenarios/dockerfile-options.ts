@@ -420,6 +420,18 @@ export const dockerfileOptionsScenarios: Scenario[] = [
     },
   },
   {
+    name: 'allow security.insecure on a builder that does not grant it: a clear error saying how to allow it',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, { Dockerfile: `FROM nxbk-base\nRUN echo ${nonce()} > /tag\n` });
+      await using client = await connect(ctx.daemon, ctx.transport);
+      const error = await failure(buildImage(client, specFor('entitled', contextDir, { entitlements: ['security.insecure'], outputs: [{ type: 'local', dest: path.join(tmp.dir, 'out') }] })));
+      assert.match(error.message, /^entitled: this builder does not allow the entitlement "security\.insecure" \(it said: .*\): start buildkitd with --allow-insecure-entitlement security\.insecure, or set "builder": \{ "Entitlements": \{ "security-insecure": true \} \}/);
+    },
+  },
+  {
     name: 'registry cache: exported with mode=max, imported elsewhere the RUN step is cached with the same output (or the clear error)',
     perDaemon: true,
     async run(ctx) {

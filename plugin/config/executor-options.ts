@@ -98,6 +98,10 @@ export const imageExecutorOptionsSchema = z
       .default([])
       .describe('Resource limits for RUN steps (buildx --ulimit), e.g. nofile=1024:2048'),
     cgroupParent: nonEmpty.optional().describe('Parent cgroup of RUN steps (buildx --cgroup-parent)'),
+    allow: z
+      .array(z.enum(['network.host', 'security.insecure']))
+      .default([])
+      .describe('Entitlements the build asks for (buildx --allow): network.host, security.insecure (RUN --security=insecure); the builder must allow them too'),
     provenance: z
       .enum(['false', 'min', 'max'])
       .default('false')

@@ -67,6 +67,7 @@ export function normalizeImageTask(
     ...(options.shmSize !== undefined ? { shmSize: bytes(options.shmSize) } : {}),
     ...(options.ulimits.length ? { ulimits: options.ulimits } : {}),
     ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
+    ...(options.allow.length ? { entitlements: options.allow } : {}),
     ...(options.provenance !== 'false' ? { provenance: options.provenance } : {}),
     ...(options.annotations.length ? { annotations: options.annotations.map(annotation) } : {}),
     pull: options.pull,

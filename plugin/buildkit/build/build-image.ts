@@ -73,7 +73,7 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
         exporters: outputs.plan.exporters,
         cacheImports: prepared.cacheImports,
         cacheExports: prepared.cacheExports,
-        entitlements: spec.network === 'host' ? ['network.host'] : [],
+        entitlements: [...new Set([...(spec.network === 'host' ? ['network.host'] : []), ...(spec.entitlements ?? [])])],
       },
       {
         signal: options.signal,

@@ -39,6 +39,8 @@ export interface BuildSpec {
   ulimits?: readonly string[];
   /** Parent cgroup of RUN steps. */
   cgroupParent?: string;
+  /** Entitlements the solve asks for (`network.host`, `security.insecure`); the daemon must allow them. */
+  entitlements?: readonly ('network.host' | 'security.insecure')[];
   /** SLSA provenance attestation in the exported image index (`attest:provenance`). */
   provenance?: 'min' | 'max';
   /** OCI annotations on exported images (manifest level unless another is named). */
