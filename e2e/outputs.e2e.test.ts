@@ -48,6 +48,8 @@ for (const daemon of env.daemons) {
     let ws: NxWorkspace;
     let out = '';
     let status: number | null = null;
+    /** Every name a project's image gets. */
+    const namesOf = (name: string) => (name === 'plain-b' ? `${prefix}/plain-b:p-v1, ${prefix}/plain-b:latest` : `${prefix}/${name}:latest`);
     const metadata = (project: string): Metadata => JSON.parse(fs.readFileSync(path.join(ws.dir, 'dist/images', project, 'metadata.json'), 'utf8')) as Metadata;
 
     beforeAll(() => {
@@ -58,7 +60,8 @@ for (const daemon of env.daemons) {
       ws = createFixtureWorkspace(
         {
           ...project('plain-a', { imageName: `${prefix}/plain-a` }),
-          ...project('plain-b', { imageName: `${prefix}/plain-b` }),
+          // docker/metadata-action's flavor: a prefix on every tag but latest, and latest added.
+          ...project('plain-b', { imageName: `${prefix}/plain-b`, tags: ['v1'], tagFlavor: { prefix: 'p-', latest: 'true' } }),
           ...project('pushed', { imageName: `${registry}/${prefix}/pushed`, push: true, insecureRegistry: true }),
           ...(loadInto ? project('loaded', { imageName: `${prefix}/loaded`, load: true }) : {}),
         },
@@ -94,6 +97,7 @@ for (const daemon of env.daemons) {
       expect(r.stdout).toContain(`    tags: ${registry}/${prefix}/pushed:latest\n`);
       expect(r.stdout).toContain(`    outputs: push ${registry}/${prefix}/pushed:latest\n`);
       expect(r.stdout).toContain(`    tags: ${prefix}/plain-a:latest\n`);
+      expect(r.stdout).toContain(`    tags: ${prefix}/plain-b:p-v1, ${prefix}/plain-b:latest\n`);
     }, timeout);
 
     if (isEngine) {
@@ -102,7 +106,8 @@ for (const daemon of env.daemons) {
           const m = metadata(name);
           expect(m.cacheOnly).toBeUndefined();
           expect(await inspectImage(socketOf(daemon), `${prefix}/${name}:latest`)).toBeDefined();
-          expect(out).toContain(`built ${prefix}/${name}:latest (${m.digest})`);
+          if (name === 'plain-b') expect(await inspectImage(socketOf(daemon), `${prefix}/plain-b:p-v1`)).toBeDefined();
+          expect(out).toContain(`built ${namesOf(name)} (${m.digest})`);
         }
         expect(out).not.toContain('no output specified');
       });
@@ -110,7 +115,7 @@ for (const daemon of env.daemons) {
       test('no outputs on a buildkitd: one warning per target, "cache only" in the built line and the metadata', () => {
         for (const name of ['plain-a', 'plain-b']) {
           expect(metadata(name).cacheOnly).toBe(true);
-          expect(out).toContain(`built ${prefix}/${name}:latest (cache only)`);
+          expect(out).toContain(`built ${namesOf(name)} (cache only)`);
         }
         // Nx shows the executor's live lines and, as each task ends, that task's log: the warning is
         // in each once, for the targets without outputs only (two lines each, none for the others).

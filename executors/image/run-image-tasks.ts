@@ -231,7 +231,13 @@ async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTask
   const project = await readProjectMetadata(path.join(workspaceRoot, t.projectRoot));
   let imageNames: string[];
   try {
-    imageNames = expandTagTemplates(options.tags, { git, ...(project.version ? { version: project.version } : {}), now, images: [imageRepository(options, t.project)] }).tags.map((tag) => tag.reference);
+    imageNames = expandTagTemplates(options.tags, {
+      git,
+      ...(project.version ? { version: project.version } : {}),
+      now,
+      images: [imageRepository(options, t.project)],
+      flavor: options.tagFlavor,
+    }).tags.map((tag) => tag.reference);
   } catch (err) {
     throw new InvalidOptionsError([`${t.project}:${t.target}: option "tags": ${(err as Error).message}`]);
   }

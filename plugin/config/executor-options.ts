@@ -60,6 +60,15 @@ export const imageExecutorOptionsSchema = z
       .array(nonEmpty.regex(tagTemplatePattern, 'is not a valid tag or tag template'))
       .default(['latest'])
       .describe('Tags applied to imageName, or full image names; templates like {{sha}}, {{branch}}, {{version}}, {{date:YYYYMMDD}} (plugin/metadata/README.md)'),
+    tagFlavor: z
+      .object({
+        latest: z.enum(['auto', 'true', 'false']).default('auto').describe('true: add a latest tag; false: drop it; auto: as the tags give'),
+        prefix: z.string().regex(/^[\w.-]*$/, 'may only contain letters, digits, "_", "." and "-"').default(''),
+        suffix: z.string().regex(/^[\w.-]*$/, 'may only contain letters, digits, "_", "." and "-"').default(''),
+      })
+      .strict()
+      .default({ latest: 'auto', prefix: '', suffix: '' })
+      .describe("docker/metadata-action's flavor: prefix and suffix around every tag but latest, and whether latest is added or dropped"),
     ociLabels: z.boolean().default(true).describe('Add org.opencontainers.image.* labels from git and package metadata (labels given here win)'),
     buildArgs: z.record(z.string(), z.string()).default({}),
     labels: z.record(z.string(), z.string()).default({}),
