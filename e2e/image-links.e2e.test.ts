@@ -14,9 +14,10 @@ import { describeScenarios } from './support/scenario-suites';
 describeScenarios(imageLinkScenarios, { timeout: 120_000, title: 'image links' });
 
 // The same through Nx: `run-many` with an image FROM another project's image,
-// whose project neither pushes nor loads. The Nx CLI runs under Node (the
-// executor under Bun is covered by the scenarios above). On a Docker engine
-// (linked in its image store) and on buildkitd (an OCI layout of the run).
+// whose project neither pushes nor loads (its output is buildx's `cacheonly`,
+// which also turns off a Docker engine's default load). The Nx CLI runs under
+// Node (the executor under Bun is covered by the scenarios above). On a Docker
+// engine (linked in its image store) and on buildkitd (an OCI layout of the run).
 const builders = nxBuilders();
 if (builders.length === 0) test.skip('nx run-many: an image FROM another project\'s image (skipped: no builder in the e2e environment)', () => {});
 for (const docker of builders) describe(`nx run-many: an image FROM another project's image, neither pushed nor loaded (${docker.name})`, () => {
@@ -32,7 +33,7 @@ for (const docker of builders) describe(`nx run-many: an image FROM another proj
     ws = createFixtureWorkspace(
       {
         // Project names unique to this file, so the link names (`nx-buildkit-link/linkbase-image:<run>`) are ours alone.
-        'linkbase/project.json': JSON.stringify({ name: 'linkbase', targets: { image: { options: { imageName: `${prefix}/base` } } } }),
+        'linkbase/project.json': JSON.stringify({ name: 'linkbase', targets: { image: { options: { imageName: `${prefix}/base`, outputs: [{ type: 'cacheonly' }] } } } }),
         'linkbase/Dockerfile': 'FROM nxbk-base:latest\nCOPY stamp.txt /stamp.txt\n',
         'linkbase/stamp.txt': `${stamp}\n`,
         'linkapp/project.json': JSON.stringify({

@@ -388,6 +388,82 @@ export const dockerfileOptionsScenarios: Scenario[] = [
     },
   },
   {
+    name: 'RUN resources: shmSize sizes /dev/shm and ulimits set the open-files limit (BuildKit 0.8: a clear error)',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const tag = nonce();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, {
+        Dockerfile: `FROM nxbk-base\nRUN echo ${tag} && df -k /dev/shm | tail -1 | awk '{print $2}' > /shm && ulimit -n > /nofile\n`,
+      });
+      await using client = await connect(ctx.daemon, ctx.transport);
+      const out = path.join(tmp.dir, 'out');
+      const built = buildImage(client, specFor('resources', contextDir, { shmSize: 96 * 1024 * 1024, ulimits: ['nofile=1234:1234'], outputs: [{ type: 'local', dest: out }] }));
+      if (ctx.daemon.name === 'docker-20') {
+        // BuildKit 0.8's Dockerfile frontend predates these attributes and would ignore them: refused, naming them.
+        const error = await failure(built);
+        assert.match(error.message, /^resources: shmSize, ulimits need Dockerfile frontend 1\.4 or later \(BuildKit 0\.10, Docker Engine 23\.0\)/);
+        return;
+      }
+      await built;
+      assert.equal(fs.readFileSync(path.join(out, 'shm'), 'utf8').trim(), String(96 * 1024), '/dev/shm is 96 MiB');
+      assert.equal(fs.readFileSync(path.join(out, 'nofile'), 'utf8').trim(), '1234', 'the open-files limit');
+    },
+  },
+  {
+    name: 'provenance and annotations: the pushed index holds an attestation manifest and the annotations (classic store: a clear error)',
+    perDaemon: true,
+    async run(ctx) {
+      const registry = e2eEnvironment().registry;
+      if (!registry) {
+        console.log('skipped: no test registry');
+        return;
+      }
+      using tmp = tempDir();
+      const tag = nonce();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, { Dockerfile: `FROM nxbk-base\nRUN echo ${tag} > /tag\n` });
+      const repo = `nxbk-e2e/attest-${ctx.daemon.name}`;
+      await using client = await connect(ctx.daemon, ctx.transport);
+      const built = buildImage(client, specFor('attest', contextDir, {
+        provenance: 'min',
+        annotations: [{ level: 'manifest', key: 'org.example.note', value: `manifest-${tag}` }, { level: 'index', key: 'org.example.index-note', value: `index-${tag}` }],
+        outputs: [{ type: 'image', names: [`${registry}/${repo}:${tag}`], push: true, insecure: true }],
+      }));
+      if (ctx.daemon.imageStore === 'classic') {
+        const error = await failure(built);
+        assert.match(error.message, /^attest: a provenance attestation cannot be stored by a Docker engine with the classic image store.*containerd image store, or a standalone buildkitd/);
+        return;
+      }
+      const result = await built;
+      const get = async (ref: string) => {
+        const res = await fetch(`http://${registry}/v2/${repo}/manifests/${ref}`, { headers: { Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+        assert.equal(res.status, 200, `the registry serves ${repo}@${ref}`);
+        return (await res.json()) as { mediaType: string; annotations?: Record<string, string>; manifests?: Array<{ digest: string; annotations?: Record<string, string> }> };
+      };
+      const index = await get(result.digest!);
+      assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+      assert.equal(index.annotations?.['org.example.index-note'], `index-${tag}`);
+      const attestation = index.manifests?.find((m) => m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest');
+      assert.ok(attestation, `an attestation manifest in the index: ${JSON.stringify(index.manifests)}`);
+      const image = index.manifests!.find((m) => m !== attestation)!;
+      assert.equal((await get(image.digest)).annotations?.['org.example.note'], `manifest-${tag}`);
+    },
+  },
+  {
+    name: 'allow security.insecure on a builder that does not grant it: a clear error saying how to allow it',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, { Dockerfile: `FROM nxbk-base\nRUN echo ${nonce()} > /tag\n` });
+      await using client = await connect(ctx.daemon, ctx.transport);
+      const error = await failure(buildImage(client, specFor('entitled', contextDir, { entitlements: ['security.insecure'], outputs: [{ type: 'local', dest: path.join(tmp.dir, 'out') }] })));
+      assert.match(error.message, /^entitled: this builder does not allow the entitlement "security\.insecure" \(it said: .*\): start buildkitd with --allow-insecure-entitlement security\.insecure, or set "builder": \{ "Entitlements": \{ "security-insecure": true \} \}/);
+    },
+  },
+  {
     name: 'registry cache: exported with mode=max, imported elsewhere the RUN step is cached with the same output (or the clear error)',
     perDaemon: true,
     async run(ctx) {
@@ -429,7 +505,9 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         const removed = await client.control.prune({ all: true, filters: [`description~=${tag}`] });
         assert.ok(removed >= 1, 'the local result of the step was pruned');
       }
-      const imported = await build(client, spec('imported', { cacheFrom }));
+      // pull: a classic-store engine that holds the base locally keys FROM by its local image and
+      // ignores imported cache for the steps after it (buildx alike); resolved from the registry, it matches.
+      const imported = await build(client, spec('imported', { cacheFrom, pull: true }));
       await assertImported(ctx.daemon, imported, '> /random', random('exported'), random('imported'));
     },
   },
@@ -449,8 +527,8 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       await using client = await connect(ctx.daemon, ctx.transport);
 
       if (ctx.daemon.imageStore === 'classic') {
-        // The classic store cannot push, but its moby exporter writes inline cache into the image
-        // config. (Another step than the one imported below, which must not be in this engine's cache.)
+        // The classic store's moby exporter writes inline cache into the image config.
+        // (Another step than the one imported below, which must not be in this engine's cache.)
         const loadDir = path.join(tmp.dir, 'load-ctx');
         writeTree(loadDir, { Dockerfile: `FROM ${registry}/nxbk-base:latest\n${randomRun(`inline-load-${tag}`, '/random')}\n` });
         const loaded = `nxbk-e2e/options-inline-${ctx.daemon.name}:${tag}`;
@@ -480,7 +558,9 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         const removed = await client.control.prune({ all: true, filters: [`description~=inline-${tag}`] });
         assert.ok(removed >= 1, 'the local result of the step was pruned');
       }
+      // pull: see the registry cache scenario (a base in the classic store would hide the imported cache).
       const imported = await build(client, spec({
+        pull: true,
         cacheFrom: [{ type: 'registry', attrs: { ref: image, 'registry.insecure': 'true' } }],
         outputs: [{ type: 'local', dest: path.join(tmp.dir, 'imported') }],
       }));

@@ -33,14 +33,21 @@ export function daemonsHome(): string {
 /**
  * The daemons to test against. `NXBK_E2E_BUILDER` names any external builder
  * (`unix://…`, `tcp://…`, `docker://…`): then only that one is used and no
- * daemon is started. Otherwise the daemons started by e2e/daemons/up.sh.
+ * daemon is started (the registries of e2e/daemons/up.sh are still used when
+ * they run). Otherwise the daemons started by e2e/daemons/up.sh.
  */
 export function e2eEnvironment(): E2eEnvironment {
   const external = process.env.NXBK_E2E_BUILDER;
-  if (external) {
-    return { daemons: [{ name: 'external', address: external, kind: external.startsWith('docker') ? 'docker' : 'buildkitd' }] };
-  }
   const file = path.join(daemonsHome(), 'daemons.json');
+  if (external) {
+    // The registries of e2e/daemons/up.sh serve an external builder as well, when they run.
+    const started = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<E2eEnvironment>) : {};
+    return {
+      daemons: [{ name: 'external', address: external, kind: external.startsWith('docker') ? 'docker' : 'buildkitd' }],
+      ...(started.registry ? { registry: started.registry } : {}),
+      ...(started.registryAuth ? { registryAuth: started.registryAuth } : {}),
+    };
+  }
   if (!fs.existsSync(file)) {
     throw new Error(`no daemons for the e2e suite: ${file} is missing (run e2e/daemons/up.sh, or set NXBK_E2E_BUILDER)`);
   }
@@ -93,4 +100,18 @@ export function daemonPidFile(daemon: E2eDaemon): string {
 /** BuildKit's image (push), oci and docker exporters: buildkitd has them, a Docker engine only with the containerd image store. */
 export function hasImageExporters(daemon: E2eDaemon): boolean {
   return daemon.kind === 'buildkitd' || daemon.imageStore === 'containerd';
+}
+
+/**
+ * A Docker engine of e2e/daemons/up.sh to load images into when the builder
+ * is a standalone buildkitd (whatever NXBK_E2E_DAEMONS selects): the
+ * classic-store docker-28 if it runs, else any classic-store engine.
+ * Undefined when up.sh started none.
+ */
+export function loadEngineBeside(): E2eDaemon | undefined {
+  const file = path.join(daemonsHome(), 'daemons.json');
+  if (!fs.existsSync(file)) return undefined;
+  const all = (JSON.parse(fs.readFileSync(file, 'utf8')) as { daemons: E2eDaemon[] }).daemons.filter((d) => d.kind === 'docker');
+  const pick = all.find((d) => d.name === 'docker-28') ?? all.find((d) => d.imageStore !== 'containerd');
+  return pick ? { ...pick, address: pick.address.replace(/^unix:\/\//, 'docker://') } : undefined;
 }

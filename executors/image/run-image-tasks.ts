@@ -18,6 +18,9 @@ import { checkBuilderOptions } from '../../plugin/config/check-builder-options';
 import { failedTaskLog } from './task-log';
 import { writeJsonFile } from './write-json-file';
 
+/** What a target without push, load or outputs is told on a builder that has no image store. */
+export const noOutputWarning = 'no output specified: the result stays in the build cache (set "push", "load" or "outputs" to use the image)';
+
 /** One Nx task of the batch, as the executor receives it. */
 export interface ImageTaskInput {
   /** Nx task id, e.g. `api:image`. */
@@ -228,7 +231,13 @@ async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTask
   const project = await readProjectMetadata(path.join(workspaceRoot, t.projectRoot));
   let imageNames: string[];
   try {
-    imageNames = expandTagTemplates(options.tags, { git, ...(project.version ? { version: project.version } : {}), now, images: [imageRepository(options, t.project)] }).tags.map((tag) => tag.reference);
+    imageNames = expandTagTemplates(options.tags, {
+      git,
+      ...(project.version ? { version: project.version } : {}),
+      now,
+      images: [imageRepository(options, t.project)],
+      flavor: options.tagFlavor,
+    }).tags.map((tag) => tag.reference);
   } catch (err) {
     throw new InvalidOptionsError([`${t.project}:${t.target}: option "tags": ${(err as Error).message}`]);
   }
@@ -244,7 +253,11 @@ async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: Imag
   if (outcome.status === 'succeeded' && outcome.result) {
     await writeMetadata(n, outcome.result);
     built.push({ project: task.project, result: outcome.result, imageNames: n.imageNames });
-    const summary = `built ${n.imageNames.join(', ')}${outcome.result.digest ? ` (${outcome.result.digest})` : ''}; metadata: ${n.metadataFile}`;
+    // buildx's warning for a build whose result goes nowhere (a standalone buildkitd without push, load or outputs).
+    const outputsGiven = n.options.push || n.options.load || n.options.outputs.length > 0;
+    if (outcome.result.cacheOnly && !outputsGiven) log.note(`warning: ${noOutputWarning}`);
+    const what = outcome.result.cacheOnly ? 'cache only' : (outcome.result.digest ?? 'no image digest');
+    const summary = `built ${n.imageNames.join(', ')} (${what}); metadata: ${n.metadataFile}`;
     log.note(summary);
     log.end('success', summary);
     return { taskId: task.taskId, success: true, status: 'success', terminalOutput: terminalText(log), ...(startTime ? { startTime } : {}), endTime };
@@ -297,6 +310,8 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promi
     ...(result.configDigest ? { configDigest: result.configDigest } : {}),
     platforms: n.target.spec.platforms ?? [],
     pushed: n.options.push,
+    // Nothing was exported: the image exists only in the builder's cache.
+    ...(result.cacheOnly ? { cacheOnly: true } : {}),
     // How the cache check (plugin/cache/) reaches the registry the image was pushed to.
     ...(n.options.push && n.options.insecureRegistry ? { insecureRegistry: true } : {}),
   };

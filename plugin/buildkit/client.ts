@@ -6,6 +6,7 @@ import { dockerSessionDialer } from './session/docker-session-dialer';
 import { Session, type SessionDialer, type SessionOptions } from './session/session';
 import type { BuilderAddress, TlsFiles } from './transport/builder-address';
 import { openGrpcChannel, type GrpcChannel } from './transport/channel';
+import { engineImageStore } from './transport/engine-image-store';
 import { probeReachable } from './transport/probe';
 import { builderCandidates, noBuilderError, type BuilderCandidate } from './transport/resolve-builder';
 
@@ -60,6 +61,8 @@ export class BuildkitClient implements AsyncDisposable {
   private readonly sessions = new Map<string, Session>();
   /** Sessions opened through this client whose connection has not ended yet. */
   private readonly live = new Set<Session>();
+  /** The engine's image store, asked once per client. */
+  private store?: Promise<'classic' | 'containerd' | undefined>;
 
   private constructor(
     private readonly channel: GrpcChannel,
@@ -103,6 +106,21 @@ export class BuildkitClient implements AsyncDisposable {
   /** The workers of the daemon. */
   listWorkers(options: { signal?: AbortSignal } = {}): Promise<WorkerInfo[]> {
     return this.control.listWorkers(options);
+  }
+
+  /**
+   * The image store of the Docker engine this client builds on (`classic`
+   * or `containerd`); undefined for a standalone buildkitd, which has none.
+   * It decides how images are pushed and loaded (see build/output-plan.ts).
+   */
+  imageStore(options: { signal?: AbortSignal } = {}): Promise<'classic' | 'containerd' | undefined> {
+    const address = this.address;
+    if (address.kind !== 'docker') return Promise.resolve(undefined);
+    this.store ??= engineImageStore(address.endpoint, options.signal).catch((err: unknown) => {
+      this.store = undefined;
+      throw err;
+    });
+    return this.store;
   }
 
   /** How many sessions opened through this client are still open (leak checks, diagnostics). */

@@ -38,7 +38,7 @@ export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
 export { supportsNamedContexts } from './build/named-context-support';
 export { engineApiRequest, type EngineAnswer } from './transport/engine-api';
-export type { BuildSpec, NamedContext, OutputSpec, CacheSpec } from './build/build-spec';
+export type { BuildSpec, NamedContext, OutputSpec, CacheSpec, ImageAnnotation } from './build/build-spec';
 export { validateCacheSpecs } from './build/cache-specs';
 export type { BuildResult } from './build/build-result';
 export type { ContextSource } from './build/context-source';

@@ -30,6 +30,8 @@ const outputOption = z.discriminatedUnion('type', [
   z.object({ type: z.literal('tar'), dest: nonEmpty }).strict(),
   z.object({ type: z.literal('oci'), dest: nonEmpty, tar: z.boolean().default(true) }).strict(),
   z.object({ type: z.literal('docker'), dest: nonEmpty }).strict(),
+  // buildx's `type=cacheonly`: build without exporting, and without the default load or the warning.
+  z.object({ type: z.literal('cacheonly') }).strict(),
 ]);
 
 const cacheOption = z
@@ -58,15 +60,32 @@ export const imageExecutorOptionsSchema = z
       .array(nonEmpty.regex(tagTemplatePattern, 'is not a valid tag or tag template'))
       .default(['latest'])
       .describe('Tags applied to imageName, or full image names; templates like {{sha}}, {{branch}}, {{version}}, {{date:YYYYMMDD}} (plugin/metadata/README.md)'),
+    tagFlavor: z
+      .object({
+        latest: z.enum(['auto', 'true', 'false']).default('auto').describe('true: add a latest tag; false: drop it; auto: as the tags give'),
+        prefix: z.string().regex(/^[\w.-]*$/, 'may only contain letters, digits, "_", "." and "-"').default(''),
+        suffix: z.string().regex(/^[\w.-]*$/, 'may only contain letters, digits, "_", "." and "-"').default(''),
+      })
+      .strict()
+      .default({ latest: 'auto', prefix: '', suffix: '' })
+      .describe("docker/metadata-action's flavor: prefix and suffix around every tag but latest, and whether latest is added or dropped"),
     ociLabels: z.boolean().default(true).describe('Add org.opencontainers.image.* labels from git and package metadata (labels given here win)'),
     buildArgs: z.record(z.string(), z.string()).default({}),
     labels: z.record(z.string(), z.string()).default({}),
     platforms: z.array(nonEmpty.regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/, 'is not a platform like linux/amd64')).default([]),
     push: z.boolean().default(false).describe('Push the tagged image to its registry'),
-    load: z.boolean().default(false).describe('Load the image into the Docker engine used as the builder'),
+    load: z
+      .boolean()
+      .default(false)
+      .describe('Load the image into a Docker engine: the builder itself, or with a standalone buildkitd the engine at DOCKER_HOST (else /var/run/docker.sock). On a Docker engine an image with no push, load or outputs is loaded anyway'),
     insecureRegistry: z.boolean().default(false).describe('Push over plain HTTP'),
     outputs: z.array(outputOption).default([]),
-    cacheFrom: z.array(cacheOption).default([]),
+    cacheFrom: z
+      .array(cacheOption)
+      .default([])
+      .describe(
+        'Cache to import (type registry, local, gha, s3, azblob; attrs as buildx --cache-from). On a Docker engine with the classic image store, a base image it already holds keys FROM by the local image, so imported cache is ignored for the steps after it (as with buildx): set pull: true to use the imported cache there',
+      ),
     cacheTo: z.array(cacheOption).default([]),
     secrets: z.array(secretOption).default([]),
     ssh: z.array(sshOption).default([]),
@@ -78,6 +97,28 @@ export const imageExecutorOptionsSchema = z
     network: z.enum(['default', 'none', 'host']).default('default'),
     extraHosts: z.record(nonEmpty, nonEmpty).default({}),
     noCache: z.boolean().default(false),
+    noCacheFilter: z.array(nonEmpty).default([]).describe('Stages built without cache (buildx --no-cache-filter); noCache: true covers every stage'),
+    shmSize: nonEmpty
+      .regex(/^[1-9]\d*(?:[bkmg]b?)?$/i, 'is not a size like 128m, 1g or a number of bytes')
+      .optional()
+      .describe('Size of /dev/shm for RUN steps (buildx --shm-size): a number of bytes, or with k, m or g, e.g. "128m"'),
+    ulimits: z
+      .array(nonEmpty.regex(/^[a-z]+=-?\d+(?::-?\d+)?$/, 'is not a ulimit like nofile=1024:2048'))
+      .default([])
+      .describe('Resource limits for RUN steps (buildx --ulimit), e.g. nofile=1024:2048'),
+    cgroupParent: nonEmpty.optional().describe('Parent cgroup of RUN steps (buildx --cgroup-parent)'),
+    allow: z
+      .array(z.enum(['network.host', 'security.insecure']))
+      .default([])
+      .describe('Entitlements the build asks for (buildx --allow): network.host, security.insecure (RUN --security=insecure); the builder must allow them too'),
+    provenance: z
+      .enum(['false', 'min', 'max'])
+      .default('false')
+      .describe('SLSA provenance attestation attached to the image index (buildx --provenance mode=min|max); needs a containerd-store engine or a buildkitd'),
+    annotations: z
+      .array(nonEmpty.regex(/^(?:(?:manifest|index|manifest-descriptor|index-descriptor):)?[^=\s:]+=.*$/s, 'is not an annotation like key=value or index:key=value'))
+      .default([])
+      .describe('OCI annotations on the exported image (buildx --annotation): key=value on the manifest, or prefixed with index:, manifest-descriptor: or index-descriptor:'),
     pull: z.boolean().default(false),
     sessionPolicy: z
       .object({ context: z.enum(['shared', 'isolated']).default('shared') })

@@ -35,3 +35,28 @@ describe('named contexts', () => {
     expect(() => normalize({ b: 'tarball:x' })).toThrow('must start with docker-image://, local:, oci-layout:// or target:');
   });
 });
+
+describe('RUN resources and outputs', () => {
+  const spec = (raw: Record<string, unknown>) =>
+    normalizeImageTask(parseImageOptions(raw, { project: 'web', target: 'image' }), { project: 'web', target: 'image', projectRoot: 'apps/web', workspaceRoot: '/ws' }, [], {
+      imageNames: ['web:latest'],
+      labels: {},
+    }).target.spec;
+
+  test('shmSize reads k/m/g as powers of 1024; ulimits, cgroupParent and noCacheFilter pass through', () => {
+    expect(spec({ shmSize: '128m', ulimits: ['nofile=1024:2048'], cgroupParent: 'ci.slice', noCacheFilter: ['build'] })).toMatchObject({
+      shmSize: 128 * 1024 * 1024,
+      ulimits: ['nofile=1024:2048'],
+      cgroupParent: 'ci.slice',
+      noCache: ['build'],
+    });
+    expect(spec({ shmSize: '2g' }).shmSize).toBe(2 * 1024 ** 3);
+    expect(spec({ shmSize: '4096' }).shmSize).toBe(4096);
+    expect(spec({ noCache: true, noCacheFilter: ['build'] }).noCache).toBe(true);
+    expect(() => spec({ shmSize: 'lots' })).toThrow('web:image: option "shmSize": is not a size like 128m, 1g or a number of bytes');
+  });
+
+  test('a cacheonly output has no destination to resolve', () => {
+    expect(spec({ outputs: [{ type: 'cacheonly' }, { type: 'tar', dest: 'out/x.tar' }] }).outputs).toEqual([{ type: 'cacheonly' }, { type: 'tar', dest: '/ws/out/x.tar' }]);
+  });
+});

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BuildSpec, NamedContext, OutputSpec } from '../buildkit/index';
+import type { BuildSpec, ImageAnnotation, NamedContext, OutputSpec } from '../buildkit/index';
 import type { ImageTarget } from '../engine/image-target';
 import type { ImageExecutorOptions } from './executor-options';
 import { InvalidOptionsError } from './executor-options';
@@ -50,7 +50,7 @@ export function normalizeImageTask(
   const contextDir = ws(options.context ?? info.projectRoot);
   const dockerfile = options.dockerfile ? ws(options.dockerfile) : path.join(contextDir, 'Dockerfile');
   const imageNames = [...resolved.imageNames];
-  const outputs: OutputSpec[] = options.outputs.map((o) => ({ ...o, dest: ws(o.dest) }));
+  const outputs: OutputSpec[] = options.outputs.map((o) => (o.type === 'cacheonly' ? o : { ...o, dest: ws(o.dest) }));
   if (options.push) outputs.unshift({ type: 'image', names: imageNames, push: true, insecure: options.insecureRegistry });
   if (options.load) outputs.push({ type: 'load', names: imageNames });
   const id = `${info.project}:${info.target}`;
@@ -63,7 +63,13 @@ export function normalizeImageTask(
     labels: { ...resolved.labels },
     platforms: options.platforms,
     namedContexts: Object.fromEntries(Object.entries(options.namedContexts).map(([name, value]) => [name, namedContext(value, ws, `${id}: option "namedContexts.${name}"`, resolved.imageOfTask)])),
-    noCache: options.noCache,
+    noCache: options.noCache || (options.noCacheFilter.length ? options.noCacheFilter : false),
+    ...(options.shmSize !== undefined ? { shmSize: bytes(options.shmSize) } : {}),
+    ...(options.ulimits.length ? { ulimits: options.ulimits } : {}),
+    ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
+    ...(options.allow.length ? { entitlements: options.allow } : {}),
+    ...(options.provenance !== 'false' ? { provenance: options.provenance } : {}),
+    ...(options.annotations.length ? { annotations: options.annotations.map(annotation) } : {}),
     pull: options.pull,
     network: options.network,
     extraHosts: options.extraHosts,
@@ -103,4 +109,17 @@ function namedContext(value: string, ws: (p: string) => string, where: string, i
     case 'oci-layout':
       return { kind: 'oci-layout', dir: ws(parsed.path), ...(parsed.tag ? { tag: parsed.tag } : {}) };
   }
+}
+
+/** `128m`, `1g`, `512k`, `1024` → bytes (powers of 1024, as Docker reads sizes). */
+function bytes(size: string): number {
+  const m = /^(\d+)([bkmg])?b?$/i.exec(size)!;
+  const unit = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
+}
+
+/** `[level:]key=value` (validated by the schema) → an annotation; manifest level by default. */
+function annotation(text: string): ImageAnnotation {
+  const m = /^(?:(manifest|index|manifest-descriptor|index-descriptor):)?([^=]+)=(.*)$/s.exec(text)!;
+  return { level: (m[1] ?? 'manifest') as ImageAnnotation['level'], key: m[2]!, value: m[3]! };
 }

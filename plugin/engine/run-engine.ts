@@ -6,6 +6,7 @@ import { conflictMap } from './credentials/credential-groups';
 import type { ImageTarget } from './image-target';
 import { ImageLinks, type LinkCleanup, type LinkReport } from './links/image-links';
 import { planLinkedRun } from './links/plan-linked-run';
+import { withDefaultOutputs } from './default-outputs';
 import type { RunPlan } from './run-plan';
 import { schedule, type FailureMode, type TaskOutcome } from './scheduler';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from './retry';
@@ -76,7 +77,7 @@ export interface RunReport {
  */
 export async function runTargets(client: BuildkitClient, given: readonly ImageTarget[], options: RunOptions): Promise<RunReport> {
   // A target built FROM another one's image waits for it and reads exactly its result (links/).
-  const { plan, targets, links, dockerfiles } = await planLinkedRun(given);
+  const { plan, targets, links, dockerfiles } = await planLinkedRun(await withDefaultOutputs(given, client, options.signal));
   const needsSharing = targets.some((t) => t.contextPolicy === 'shared');
   const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(client, retryPolicy(options), options))) : 'none';
   const imageLinks = new ImageLinks(client, targets, links, dockerfiles);

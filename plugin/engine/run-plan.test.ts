@@ -57,3 +57,17 @@ describe('run plan', () => {
     expect(() => planRun([target('a', '/a', '/a/Dockerfile', { dependsOn: ['b'] }), target('b', '/b', '/b/Dockerfile', { dependsOn: ['a'] })])).toThrow('dependency cycle');
   });
 });
+
+test('--print shows each target\'s resolved tags, labels and outputs', () => {
+  const text = formatPlan(
+    planRun([
+      {
+        id: 'api:image', dependsOn: [], contextPolicy: 'shared', imageNames: ['reg:5000/api:1.2', 'reg:5000/api:latest'],
+        spec: { name: 'api', contextDir: '/ws/api', dockerfile: '/ws/api/Dockerfile', labels: { 'org.opencontainers.image.version': '1.2' }, outputs: [{ type: 'image', names: ['reg:5000/api:1.2', 'reg:5000/api:latest'], push: true }, { type: 'local', dest: '/ws/out' }] },
+      },
+      { id: 'web:image', dependsOn: [], contextPolicy: 'shared', imageNames: ['web:latest'], spec: { name: 'web', contextDir: '/ws/web', dockerfile: '/ws/web/Dockerfile' } },
+    ]),
+  );
+  expect(text).toContain('    tags: reg:5000/api:1.2, reg:5000/api:latest\n    labels: org.opencontainers.image.version=1.2\n    outputs: push reg:5000/api:1.2, reg:5000/api:latest; local /ws/out');
+  expect(text).toContain('    tags: web:latest\n    outputs: none given: loaded on a Docker engine, cache only on a buildkitd');
+});

@@ -27,6 +27,12 @@ export interface TargetAssignment {
   ssh: readonly string[];
   auth: 'own' | 'anonymous';
   outputs: readonly string[];
+  /** The image names (tags) the target builds, resolved. */
+  images: readonly string[];
+  /** The labels set on the image, resolved (given and generated). */
+  labels: Readonly<Record<string, string>>;
+  /** Each output with where it goes (`push a:1, a:latest`, `load a:1`, `local /out`…); empty = the builder's default. */
+  destinations: readonly string[];
 }
 
 /** The resolved plan of a run; printable without touching a daemon. */
@@ -94,6 +100,9 @@ export function planRun(targets: readonly ImageTarget[], links: readonly ImageLi
       ssh: (spec.ssh ?? []).map((s) => s.id ?? 'default'),
       auth: spec.auth === false ? 'anonymous' : 'own',
       outputs: (spec.outputs ?? []).map((o) => o.type),
+      images: [...(t.imageNames ?? [])],
+      labels: { ...spec.labels },
+      destinations: (spec.outputs ?? []).map(describeOutput),
     };
   });
   const planned = links.map((l) => ({
@@ -135,6 +144,10 @@ export function formatPlan(plan: RunPlan): string {
     lines.push(`  ${t.id}${t.dependsOn.length ? ` (after ${t.dependsOn.join(', ')})` : ''}`);
     lines.push(`    context: ${t.context}   dockerfile: ${t.dockerfile} (${t.dockerfileName})`);
     lines.push(`    own session: secrets [${t.secrets.join(', ')}]  ssh [${t.ssh.join(', ')}]  auth ${t.auth}  outputs [${t.outputs.join(', ')}]`);
+    lines.push(`    tags: ${t.images.length ? t.images.join(', ') : '(none)'}`);
+    const labels = Object.entries(t.labels);
+    if (labels.length) lines.push(`    labels: ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    lines.push(`    outputs: ${t.destinations.length ? t.destinations.join('; ') : 'none given: loaded on a Docker engine, cache only on a buildkitd'}`);
   }
   if (plan.links.length) {
     // What a user checks before a run: which images come from this run rather than a registry or the engine's old copy.
@@ -143,4 +156,20 @@ export function formatPlan(plan: RunPlan): string {
   }
   lines.push(...formatCredentialPlan(plan.credentials));
   return lines.join('\n');
+}
+
+/** One output as `--print` shows it. */
+function describeOutput(o: NonNullable<ImageTarget['spec']['outputs']>[number]): string {
+  switch (o.type) {
+    case 'image':
+      return `${o.push ? 'push' : 'image'} ${o.names.join(', ')}`;
+    case 'load':
+      return `load ${o.names.join(', ')}`;
+    case 'cacheonly':
+      return 'cacheonly';
+    case 'oci':
+      return `oci ${o.dest}${o.tar === false ? ' (layout)' : ''}`;
+    default:
+      return `${o.type} ${o.dest}`;
+  }
 }

@@ -8,7 +8,7 @@ export { readGitInfo, type GitInfo, type GitRepositoryInfo, type GitUnavailable,
 export { branchFromCiEnv, ciBranchVariables, type CiBranch, type Env } from './ci-branch';
 export { gitRemoteToWebUrl, stripCredentials } from './git-remote-url';
 export { readProjectMetadata, projectMetadataFrom, type ProjectMetadata } from './project-metadata';
-export { expandTagTemplates, type TagTemplateContext, type ExpandedTag, type DroppedTemplate, type TagExpansion } from './tag-templates';
+export { expandTagTemplates, type TagFlavor, type TagTemplateContext, type ExpandedTag, type DroppedTemplate, type TagExpansion } from './tag-templates';
 export { ociLabels, OCI_LABEL_PREFIX, type OciLabelOptions } from './oci-labels';
 export { parseImageReference, normalizeImageReference, sameRepository, isValidTag, DEFAULT_REGISTRY, type ImageReference } from './image-reference';
 export { parseSemver, type SemanticVersion } from './semver';

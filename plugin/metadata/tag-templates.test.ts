@@ -159,3 +159,21 @@ describe('expandTagTemplates: errors name the template', () => {
     ]);
   });
 });
+
+describe('expandTagTemplates: flavor (docker/metadata-action)', () => {
+  test('prefix and suffix go around every tag but latest', () => {
+    expect(tagsOf(['{{version}}', 'latest', 'sha-{{sha}}'], context({ flavor: { prefix: 'api-', suffix: '-alpine' } }))).toEqual([
+      'ghcr.io/acme/api:api-1.4.0-alpine',
+      'ghcr.io/acme/api:latest',
+      'ghcr.io/acme/api:api-sha-0123456-alpine',
+    ]);
+  });
+
+  test('latest=true adds latest, latest=false drops it (reported as dropped), auto keeps the templates', () => {
+    expect(tagsOf(['{{version}}'], context({ flavor: { latest: 'true' } }))).toEqual(['ghcr.io/acme/api:1.4.0', 'ghcr.io/acme/api:latest']);
+    const off = expandTagTemplates(['{{version}}', 'latest'], context({ flavor: { latest: 'false' } }));
+    expect(off.tags.map((t) => t.reference)).toEqual(['ghcr.io/acme/api:1.4.0']);
+    expect(off.dropped).toEqual([{ template: 'latest', reason: 'flavor latest=false' }]);
+    expect(tagsOf(['latest'], context({ flavor: { latest: 'auto' } }))).toEqual(['ghcr.io/acme/api:latest']);
+  });
+});

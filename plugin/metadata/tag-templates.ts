@@ -28,6 +28,19 @@ export interface TagTemplateContext {
   now: Date;
   /** Image names (without tag) that tag-only templates apply to. */
   images?: readonly string[];
+  /** docker/metadata-action's `flavor`: applied to every rendered tag. */
+  flavor?: TagFlavor;
+}
+
+/**
+ * docker/metadata-action's `flavor`: `prefix` and `suffix` go around every
+ * tag but `latest` (its `onlatest=false` default); `latest`: `true` adds a
+ * `latest` tag, `false` drops any, `auto` keeps what the templates give.
+ */
+export interface TagFlavor {
+  prefix?: string;
+  suffix?: string;
+  latest?: 'auto' | 'true' | 'false';
 }
 
 /** One concrete tag. */
@@ -75,14 +88,18 @@ export function expandTagTemplates(templates: readonly string[], context: TagTem
   const tags: ExpandedTag[] = [];
   const dropped: DroppedTemplate[] = [];
   const seen = new Set<string>();
-  for (const template of templates) {
+  const flavor = context.flavor ?? {};
+  const all = flavor.latest === 'true' && !templates.includes('latest') ? [...templates, 'latest'] : templates;
+  for (const template of all) {
     try {
       const { image, tagParts } = splitTemplate(template);
-      const rendered = renderTag(tagParts, context);
+      let rendered = renderTag(tagParts, context);
+      if ('value' in rendered && rendered.value === 'latest' && flavor.latest === 'false') rendered = { drop: 'flavor latest=false' };
       if ('drop' in rendered) {
         dropped.push({ template, reason: rendered.drop });
         continue;
       }
+      if (rendered.value !== 'latest') rendered = { value: `${flavor.prefix ?? ''}${rendered.value}${flavor.suffix ?? ''}` };
       if (!isValidTag(rendered.value)) {
         throw new Error(`gives "${rendered.value}", which is not a valid tag (1 to 128 of [A-Za-z0-9_.-], starting with a letter, digit or _)`);
       }

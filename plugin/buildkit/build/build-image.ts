@@ -6,7 +6,7 @@ import { ContentStoreProvider, storeIds } from '../attachables/content/content-s
 import { resolveLocalCacheImport, writeLocalCacheIndex } from '../attachables/content/local-cache';
 import { findByTag, readOciIndex } from '../attachables/content/oci-index';
 import { writeOciLayoutIndex } from '../attachables/content/oci-layout-index';
-import { FileSendProvider } from '../attachables/filesend/file-send-provider';
+import { FileSendProvider, type OutputTarget } from '../attachables/filesend/file-send-provider';
 import { FileSyncProvider, type SyncedDir } from '../attachables/filesync/file-sync-provider';
 import { readDockerignore } from '../attachables/filesync/patterns/ignore-file';
 import { SecretsProvider } from '../attachables/secrets/secrets-provider';
@@ -25,8 +25,12 @@ import { explainNonAsciiFilter } from './explain-non-ascii-filter';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
 import { overrideDockerfile } from './dockerfile-override';
 import { supportsNamedContexts } from './named-context-support';
-import { planOutputs, type OutputPlan } from './output-plan';
+import { planOutputs, type OutputBuilder, type OutputPlan } from './output-plan';
+import { findLoadEngine, loadIntoEngine, type LoadEngine } from './engine-load';
+import { pushThroughEngine } from './engine-push';
 import { randomId } from '../random-id';
+
+type EngineLoad = ReturnType<typeof loadIntoEngine>;
 
 /** Options of one build. */
 export interface BuildOptions {
@@ -56,13 +60,15 @@ export interface BuildOptions {
  */
 export async function buildImage(client: BuildkitClient, spec: BuildSpec, options: BuildOptions = {}): Promise<BuildResult> {
   const progress = new ProgressTracker();
+  let load: EngineLoad | undefined;
   try {
     validateCacheSpecs(spec);
-    const outputs = planOutputs(spec.outputs ?? [], { isDockerEngine: client.address.kind === 'docker' });
+    const outputs = await planBuildOutputs(client, spec, options.signal);
     await requireNamedContextSupport(client, spec, options.signal);
     await using override = await overrideDockerfile(spec, options.contextSource ?? { kind: 'own-session' });
     const source = override.source;
-    const prepared = await prepareSession(spec, outputs, source, options.signal, override.dockerfileDir);
+    if (outputs.plan.engineLoad) load = loadIntoEngine(outputs.loadEngine!, options.signal);
+    const prepared = await prepareSession(spec, outputs.plan, source, options.signal, override.dockerfileDir, load?.target);
     const session = await client.openSession({ attachables: prepared.attachables, sharedKey: spec.sharedKey ?? '', signal: options.signal });
     await using _closeSession = {
       [Symbol.asyncDispose]: async () => {
@@ -79,10 +85,10 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
         frontend: 'dockerfile.v0',
         frontendAttrs: { ...dockerfileFrontendAttrs(spec, prepared.locals), ...contextAttrs(source, override.dockerfileDir !== undefined) },
         ...(source.kind === 'frontend-inputs' ? { frontendInputs: { context: source.context, dockerfile: source.dockerfile } } : {}),
-        exporters: outputs.exporters,
+        exporters: outputs.plan.exporters,
         cacheImports: prepared.cacheImports,
         cacheExports: prepared.cacheExports,
-        entitlements: spec.network === 'host' ? ['network.host'] : [],
+        entitlements: [...new Set([...(spec.network === 'host' ? ['network.host'] : []), ...(spec.entitlements ?? [])])],
       },
       {
         signal: options.signal,
@@ -92,16 +98,63 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
         },
       },
     );
-    await finishOutputs(spec, outputs, response.exporterResponse, options.signal);
-    return { ...buildResult(response.exporterResponse, progress, prepared.fileSync.counters), ref };
+    await load?.done;
+    await finishOutputs(spec, outputs.plan, response.exporterResponse, options.signal);
+    const result: BuildResult = { ...buildResult(response.exporterResponse, progress, prepared.fileSync.counters), ref, cacheOnly: outputs.plan.exporters.length === 0 };
+    return await pushFromEngine(client, outputs.plan, result, prepared.auth, options.signal);
   } catch (err) {
-    const error = await explainNonAsciiFilter(BuildkitError.from(err), spec);
+    // When the engine refused the tarball, the transfer broke off: the engine's own words say why.
+    let error = await explainNonAsciiFilter(BuildkitError.from(err), spec);
+    if (load) {
+      load.abort(error);
+      const refused = await load.done.then(() => undefined, (e: unknown) => BuildkitError.from(e));
+      if (refused && refused !== error) error = refused;
+    }
     throw explainFailure(error, { platforms: spec.platforms, progress }).forTarget(spec.name);
   }
 }
 
+/** The exporters for the builder at hand, and the engine a load on a buildkitd goes into. */
+async function planBuildOutputs(client: BuildkitClient, spec: BuildSpec, signal?: AbortSignal): Promise<{ plan: OutputPlan; loadEngine?: LoadEngine }> {
+  const outputs = spec.outputs ?? [];
+  const store = outputs.some((o) => o.type === 'image' || o.type === 'load') ? await client.imageStore({ signal }) : undefined;
+  const builder: OutputBuilder = client.address.kind === 'docker' ? { kind: 'docker', imageStore: store ?? 'classic' } : { kind: 'buildkitd' };
+  const loadEngine = builder.kind === 'buildkitd' && outputs.some((o) => o.type === 'load') ? await findLoadEngine(process.env, signal) : undefined;
+  if (spec.provenance && builder.kind === 'docker' && builder.imageStore === 'classic' && outputs.some((o) => o.type === 'image' || o.type === 'load')) {
+    throw new BuildkitError(
+      'invalid-argument',
+      'a provenance attestation cannot be stored by a Docker engine with the classic image store (one image per platform, no index): use a Docker engine with the containerd image store, or a standalone buildkitd',
+    );
+  }
+  const plan = planOutputs(outputs, {
+    builder,
+    ...(spec.platforms ? { platforms: spec.platforms } : {}),
+    ...(loadEngine ? { loadEngineStore: loadEngine.imageStore } : {}),
+    ...(spec.annotations ? { annotations: spec.annotations } : {}),
+  });
+  return { plan, ...(loadEngine ? { loadEngine } : {}) };
+}
+
+/**
+ * On a classic-store engine the image is pushed by the engine after the
+ * solve; the result then reports the registry's manifest digest (the moby
+ * exporter's `containerimage.digest` is the local image ID, kept as the
+ * config digest), as buildx does.
+ */
+async function pushFromEngine(client: BuildkitClient, plan: OutputPlan, result: BuildResult, auth: AuthProvider | undefined, signal?: AbortSignal): Promise<BuildResult> {
+  if (!plan.enginePushes.length || client.address.kind !== 'docker') return result;
+  let digest: string | undefined;
+  for (const name of plan.enginePushes) {
+    const pushed = await pushThroughEngine(client.address.endpoint, name, auth, signal);
+    digest ??= pushed;
+  }
+  return { ...result, digest, configDigest: result.configDigest ?? result.digest, exporterResponse: { ...result.exporterResponse, 'containerimage.digest': digest! } };
+}
+
 interface PreparedSession {
   attachables: Attachable[];
+  /** The registry credentials this build's session serves (also used for a push through the engine). */
+  auth?: AuthProvider;
   fileSync: FileSyncProvider;
   locals: LocalNames;
   cacheImports: TypedAttrs[];
@@ -114,7 +167,15 @@ interface PreparedSession {
  */
 async function requireNamedContextSupport(client: BuildkitClient, spec: BuildSpec, signal?: AbortSignal): Promise<void> {
   const names = Object.keys(spec.namedContexts ?? {});
-  if (!names.length || (await supportsNamedContexts(client, signal))) return;
+  // shm-size, ulimit and cgroup-parent came with the same frontend generation (1.4); older ones ignore them silently.
+  const resources = [spec.shmSize !== undefined && 'shmSize', spec.ulimits?.length && 'ulimits', spec.cgroupParent && 'cgroupParent'].filter((x): x is string => typeof x === 'string');
+  if ((!names.length && !resources.length) || (await supportsNamedContexts(client, signal))) return;
+  if (resources.length) {
+    throw new BuildkitError(
+      'failed-precondition',
+      `${resources.join(', ')} need${resources.length === 1 ? 's' : ''} Dockerfile frontend 1.4 or later (BuildKit 0.10, Docker Engine 23.0); this builder's built-in frontend would ignore ${resources.length === 1 ? 'it' : 'them'}`,
+    );
+  }
   throw new BuildkitError(
     'failed-precondition',
     `named contexts (${names.map((n) => `"${n}"`).join(', ')}) need Dockerfile frontend 1.4 or later (BuildKit 0.10, Docker Engine 23.0); ` +
@@ -123,7 +184,14 @@ async function requireNamedContextSupport(client: BuildkitClient, spec: BuildSpe
 }
 
 /** Build the session's attachables; every source is read and checked here, before any solve. */
-async function prepareSession(spec: BuildSpec, outputs: OutputPlan, source: ContextSource, signal?: AbortSignal, dockerfileDir?: string): Promise<PreparedSession> {
+async function prepareSession(
+  spec: BuildSpec,
+  outputs: OutputPlan,
+  source: ContextSource,
+  signal?: AbortSignal,
+  dockerfileDir?: string,
+  loadTarget?: OutputTarget,
+): Promise<PreparedSession> {
   await requireKind(spec.contextDir, 'directory', 'build context');
   await requireKind(spec.dockerfile, 'file', 'Dockerfile');
   for (const [name, ctx] of Object.entries(spec.namedContexts ?? {})) {
@@ -176,18 +244,21 @@ async function prepareSession(spec: BuildSpec, outputs: OutputPlan, source: Cont
 
   const fileSync = new FileSyncProvider(dirs);
   const attachables: Attachable[] = [fileSync];
+  const fileTargets = new Map(outputs.fileTargets);
+  if (outputs.engineLoad && loadTarget) fileTargets.set(outputs.engineLoad.exporterIndex, loadTarget);
+  let auth: AuthProvider | undefined;
   try {
-    if (outputs.fileTargets.size) attachables.push(new FileSendProvider(outputs.fileTargets));
+    if (fileTargets.size) attachables.push(new FileSendProvider(fileTargets));
     if (Object.keys(stores).length) attachables.push(new ContentStoreProvider(stores));
     if (spec.secrets?.length) attachables.push(await SecretsProvider.load(spec.secrets, { signal }));
     if (spec.ssh?.length) attachables.push(await SshProvider.create(spec.ssh, { signal }));
-    if (spec.auth !== false) attachables.push(await AuthProvider.fromDockerConfig({ ...spec.auth, signal }));
+    if (spec.auth !== false) attachables.push((auth = await AuthProvider.fromDockerConfig({ ...spec.auth, signal })));
   } catch (err) {
     // No session owns them yet: stop what was started (private ssh-agents) before failing.
     await Promise.allSettled(attachables.map((a) => a.close?.()));
     throw err;
   }
-  return { attachables, fileSync, locals, cacheImports, cacheExports };
+  return { attachables, fileSync, locals, cacheImports, cacheExports, ...(auth ? { auth } : {}) };
 }
 
 /** Frontend attributes that point the frontend at the context source (and, unless the own session serves it, the Dockerfile's). */

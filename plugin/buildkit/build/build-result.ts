@@ -20,6 +20,8 @@ export interface BuildResult {
   ref?: string;
   /** What the build's session sent over FileSync. */
   transfer: FileSyncCounters;
+  /** The build had no output: its result stays only in the daemon's build cache. */
+  cacheOnly?: boolean;
 }
 
 /** Assemble the result from the exporter response and the followed progress. */

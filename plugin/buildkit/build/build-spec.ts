@@ -33,6 +33,18 @@ export interface BuildSpec {
   pull?: boolean;
   /** `true` = no cache for any step; a list = no cache for those stages. */
   noCache?: boolean | readonly string[];
+  /** Size of /dev/shm for RUN steps, in bytes. */
+  shmSize?: number;
+  /** Resource limits for RUN steps (`nofile=1024:2048`). */
+  ulimits?: readonly string[];
+  /** Parent cgroup of RUN steps. */
+  cgroupParent?: string;
+  /** Entitlements the solve asks for (`network.host`, `security.insecure`); the daemon must allow them. */
+  entitlements?: readonly ('network.host' | 'security.insecure')[];
+  /** SLSA provenance attestation in the exported image index (`attest:provenance`). */
+  provenance?: 'min' | 'max';
+  /** OCI annotations on exported images (manifest level unless another is named). */
+  annotations?: readonly ImageAnnotation[];
   /** Network for RUN steps: `default` (sandbox), `none` or `host` (needs the entitlement). */
   network?: 'default' | 'none' | 'host';
   /** Extra /etc/hosts entries for RUN steps. */
@@ -41,6 +53,7 @@ export interface BuildSpec {
   ssh?: readonly SshAgentSpec[];
   /** Registry credentials from the Docker config; `false` = anonymous. */
   auth?: AuthProviderOptions | false;
+  /** Where the result goes; none (or only `cacheonly`) = nowhere but the build cache (the result then says `cacheOnly`). */
   outputs?: readonly OutputSpec[];
   cacheFrom?: readonly CacheSpec[];
   cacheTo?: readonly CacheSpec[];
@@ -70,7 +83,9 @@ export type OutputSpec =
   /** An OCI image tarball (or layout directory with `tar: false`). */
   | { type: 'oci'; dest: string; names?: readonly string[]; tar?: boolean }
   /** A Docker image tarball (`docker load` format). */
-  | { type: 'docker'; dest: string; names?: readonly string[] };
+  | { type: 'docker'; dest: string; names?: readonly string[] }
+  /** No export at all (buildx's `cacheonly`): the result stays in the build cache, and the engine's default load is not applied. */
+  | { type: 'cacheonly' };
 
 /**
  * A cache import or export backend, with its attributes (`type=registry,ref=…`).
@@ -79,4 +94,11 @@ export type OutputSpec =
 export interface CacheSpec {
   type: 'registry' | 'local' | 'inline' | 'gha' | 's3' | 'azblob';
   attrs: Readonly<Record<string, string>>;
+}
+
+/** One OCI annotation of an exported image, as buildx's `--annotation [<level>:]key=value`. */
+export interface ImageAnnotation {
+  level: 'manifest' | 'index' | 'manifest-descriptor' | 'index-descriptor';
+  key: string;
+  value: string;
 }

@@ -56,6 +56,7 @@ describe('explainFailure', () => {
   const explained: Array<[string, string, RegExp]> = [
     ['a missing image exporter', 'exporter "oci" could not be found', /^this builder has no "oci" exporter: a Docker engine with the classic image store/],
     ['a missing cache exporter', 'unknown cache exporter: "registry"', /^this builder cannot export cache of type "registry" \(it said: unknown cache exporter: "registry"\): .*exports only "inline" cache/],
+    ['an entitlement the daemon does not grant', 'granting entitlement network.host is not allowed by build daemon configuration', /^this builder does not allow the entitlement "network\.host" .*--allow-insecure-entitlement network\.host, or set "builder": \{ "Entitlements": \{ "network-host": true \} \}/],
     ['an oci-layout context on a store without it', 'failed to resolve source metadata for docker.io/library/lay@sha256:00: unknown scheme oci-layout: not found', /^this builder cannot read oci-layout:\/\/ named contexts \(it said: unknown scheme oci-layout\)/],
   ];
   for (const [name, said, message] of explained) {

@@ -49,6 +49,14 @@ function explainDaemonMessage(error: BuildkitError): BuildkitError {
         '"s3" and "azblob" need a standalone buildkitd',
     );
   }
+  const entitlement = /(?:granting )?entitlement ([\w.]+) is not allowed by (?:the )?build daemon configuration/.exec(error.message);
+  if (entitlement) {
+    const flag = entitlement[1]!.replace('.', '-');
+    return wrap(
+      `this builder does not allow the entitlement "${entitlement[1]}" (it said: ${entitlement[0]}): start buildkitd with --allow-insecure-entitlement ${entitlement[1]}, ` +
+        `or set "builder": { "Entitlements": { "${flag}": true } } in the Docker engine's daemon.json`,
+    );
+  }
   const ociLayout = /unknown scheme oci-layout/.exec(error.message);
   if (ociLayout) {
     return wrap(

@@ -24,6 +24,10 @@ export function dockerfileFrontendAttrs(spec: BuildSpec, locals: LocalNames): Re
   if (spec.noCache === true) attrs['no-cache'] = '';
   else if (Array.isArray(spec.noCache) && spec.noCache.length) attrs['no-cache'] = spec.noCache.join(',');
   if (spec.network && spec.network !== 'default') attrs['force-network-mode'] = spec.network;
+  if (spec.shmSize !== undefined) attrs['shm-size'] = String(spec.shmSize);
+  if (spec.ulimits?.length) attrs.ulimit = spec.ulimits.join(',');
+  if (spec.cgroupParent) attrs['cgroup-parent'] = spec.cgroupParent;
+  if (spec.provenance) attrs['attest:provenance'] = `mode=${spec.provenance}`;
   const hosts = Object.entries(spec.extraHosts ?? {});
   if (hosts.length) attrs['add-hosts'] = hosts.map(([host, ip]) => `${host}=${ip}`).join(',');
   for (const [name, ctx] of Object.entries(spec.namedContexts ?? {})) {

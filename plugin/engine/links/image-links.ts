@@ -95,7 +95,7 @@ export class ImageLinks {
     let out = spec;
     const name = this.linkNames.get(target.id);
     if (name && this.inDaemon(target.id)) out = { ...out, outputs: withLinkExport(out.outputs ?? [], name) };
-    if (name && this.inLayout(target.id)) out = { ...out, outputs: [...(out.outputs ?? []), { type: 'oci', dest: await this.layoutDir(target.id), tar: false, names: [name] }] };
+    if (name && this.inLayout(target.id)) out = { ...out, outputs: [...withoutCacheOnly(out.outputs ?? []), { type: 'oci', dest: await this.layoutDir(target.id), tar: false, names: [name] }] };
     const mine = this.links.filter((l) => l.from === target.id);
     if (mine.length === 0) return out;
     const namedContexts: Record<string, NamedContext> = { ...out.namedContexts };
@@ -261,10 +261,16 @@ export class ImageLinks {
 }
 
 /** The outputs with the run's link name added: into an existing `load` (one exporter, as old daemons need), else as a `load` of its own. */
-function withLinkExport(outputs: readonly OutputSpec[], name: string): OutputSpec[] {
+function withLinkExport(given: readonly OutputSpec[], name: string): OutputSpec[] {
+  const outputs = withoutCacheOnly(given);
   const load = outputs.findIndex((o) => o.type === 'load');
   if (load < 0) return [...outputs, { type: 'load', names: [name] }];
   return outputs.map((o, i) => (i === load && o.type === 'load' ? { ...o, names: [...o.names, name] } : o));
+}
+
+/** `cacheonly` says "export nothing": a link export added beside it replaces it. */
+function withoutCacheOnly(outputs: readonly OutputSpec[]): OutputSpec[] {
+  return outputs.filter((o) => o.type !== 'cacheonly');
 }
 
 /** The base's pushed image output, if it has one. */

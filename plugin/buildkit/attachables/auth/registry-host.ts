@@ -43,3 +43,15 @@ export function hostnameOfConfigKey(key: string): string {
 export function isDockerHubKey(key: string): boolean {
   return key === dockerHubConfigKey || dockerHubAliases.has(hostnameOfConfigKey(key));
 }
+
+/**
+ * The registry host of an image name as the daemon asks for its credentials:
+ * the first path component when it looks like a host (has a `.` or `:`, or is
+ * `localhost`), else Docker Hub's `registry-1.docker.io`.
+ */
+export function registryHostOfImage(name: string): string {
+  const slash = name.indexOf('/');
+  const first = slash < 0 ? '' : name.slice(0, slash);
+  if (first && (first.includes('.') || first.includes(':') || first === 'localhost')) return first;
+  return dockerHubRegistryHost;
+}

@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { BuildkitError } from '../../errors';
 import { decodeBytesMessage } from '../../protocol/bytes-message';
 import type { Attachable, SessionServiceRegistry } from '../../session/attachable';
@@ -13,7 +14,9 @@ export type OutputTarget =
   /** `local` exporter: the tree is written into this directory (fsutil packets). */
   | { kind: 'directory'; dir: string }
   /** `tar`, `oci`, `docker` exporters: the byte stream is written to this file. */
-  | { kind: 'file'; path: string };
+  | { kind: 'file'; path: string }
+  /** `tar`, `oci`, `docker` exporters: the byte stream is written to this stream (ended when the transfer is), e.g. a Docker engine's `/images/load`. */
+  | { kind: 'stream'; stream: Writable; display: string };
 
 /** What an output received, reported per exporter index. */
 export interface ReceivedOutput {
@@ -59,7 +62,14 @@ export class FileSendProvider implements Attachable {
       if (target.kind === 'directory') {
         await receiveTree(new PacketStream(call), target.dir, (totals) => this.received.push({ exporterIndex: index, bytes: totals.bytes, metadata }));
       } else {
-        await receiveFile(call, target.path, (bytes) => this.received.push({ exporterIndex: index, bytes, metadata }));
+        const onComplete = (bytes: number) => this.received.push({ exporterIndex: index, bytes, metadata });
+        if (target.kind === 'file') {
+          // Like `docker buildx build -o type=tar,dest=a/b.tar`, a missing parent directory is created.
+          await fs.promises.mkdir(path.dirname(target.path), { recursive: true });
+          await receiveBytes(call, fs.createWriteStream(target.path, { mode: 0o644 }), target.path, onComplete);
+        } else {
+          await receiveBytes(call, target.stream, target.display, onComplete);
+        }
       }
     } catch (err) {
       const error = BuildkitError.from(err, `receiving output of exporter ${index}`);
@@ -69,11 +79,8 @@ export class FileSendProvider implements Attachable {
   }
 }
 
-/** Append every BytesMessage to `file` until the daemon half-closes, then end the call OK. */
-async function receiveFile(call: grpc.ServerDuplexStream<Buffer, Buffer>, file: string, onComplete: (bytes: number) => void): Promise<void> {
-  // Like `docker buildx build -o type=tar,dest=a/b.tar`, a missing parent directory is created.
-  await fs.promises.mkdir(path.dirname(file), { recursive: true });
-  const out = fs.createWriteStream(file, { mode: 0o644 });
+/** Write every BytesMessage to `out` until the daemon half-closes, end `out`, then end the call OK. */
+async function receiveBytes(call: grpc.ServerDuplexStream<Buffer, Buffer>, out: Writable, file: string, onComplete: (bytes: number) => void): Promise<void> {
   // Always listened to: an unheard failed open or write (EACCES, ENOSPC) would crash the process.
   let writeError: Error | undefined;
   out.on('error', (err) => (writeError ??= err));
