@@ -168,7 +168,7 @@ if (cacheBuilders.length === 0) test.skip('Nx cache over real builds (skipped: n
 for (const docker of cacheBuilders) describe(`Nx cache over real builds (${docker.name}, Nx under node)`, () => {
   const id = randomBytes(4).toString('hex');
   // Each task runs in an executor of its own (--batch=false), so app's FROM must find base outside the run:
-  // `load` puts it into the engine; buildkitd (no image store) pushes it to the test registry.
+  // `load` puts it into the engine; buildkitd (no image store) pushes it (and app, whose digest the test reads) to the test registry.
   const loads = docker.kind === 'docker';
   const prefix = `${loads ? '' : `${cacheEnv.registry}/`}nxbk-plugin-e2e-${id}-${docker.name}`;
   let cws: NxWorkspace;
@@ -178,7 +178,7 @@ for (const docker of cacheBuilders) describe(`Nx cache over real builds (${docke
         'base/project.json': JSON.stringify({ name: 'base', targets: { image: { options: { imageName: `${prefix}/base`, ...(loads ? {} : { push: true, insecureRegistry: true }) } } } }),
         'base/Dockerfile': 'FROM nxbk-base:latest\nCOPY hello.txt /hello.txt\n',
         'base/hello.txt': 'hello\n',
-        'app/project.json': JSON.stringify({ name: 'app', targets: { image: { options: { imageName: `${prefix}/app` } } } }),
+        'app/project.json': JSON.stringify({ name: 'app', targets: { image: { options: { imageName: `${prefix}/app`, ...(loads ? {} : { push: true, insecureRegistry: true }) } } } }),
         'app/Dockerfile': `FROM ${prefix}/base\nCOPY . /app\nRUN cat /hello.txt /app/main.txt\n`,
         'app/.dockerignore': '*.md\n',
         'app/README.md': 'readme\n',
