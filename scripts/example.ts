@@ -6,6 +6,7 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { BuildkitClient, BuildkitError } from '../plugin/buildkit/index';
@@ -33,6 +34,25 @@ async function findBuilder(): Promise<{ address: string; isDockerEngine: boolean
   }
 }
 
+/** The Docker engine a buildkitd's images are loaded into (DOCKER_HOST, else the default socket). */
+function engineSocket(): string {
+  const host = process.env.DOCKER_HOST;
+  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+}
+
+/** Whether that engine answers its ping (a tcp:// DOCKER_HOST is left to the executor to try). */
+function engineAnswers(): Promise<boolean> {
+  if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://')) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath: engineSocket(), path: '/_ping', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
 // The base image is a busybox root filesystem from Debian's busybox-static (no registry needed).
 run('bash', [path.join(root, 'e2e', 'daemons', 'install.sh')]);
 fs.copyFileSync(path.join(daemonsHome(), 'base-rootfs.tar'), path.join(workspace, 'base', 'rootfs.tar'));
@@ -47,14 +67,15 @@ fs.symlinkSync(root, path.join(modules, 'nx-buildkit'));
 
 const builder = await findBuilder();
 const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_HOST: builder.address, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
-// The example's images are loaded into the Docker engine that builds them. A
-// standalone buildkitd has no image store: there every image is still built
-// (the images FROM base read base's result of this run through the run's own
-// OCI layout), but nothing is loaded. Loading from buildkitd needs its
-// `docker` exporter streamed into a Docker engine's image store.
-const overrides = builder.isDockerEngine ? [] : ['--no-load'];
+// The example's images are loaded into a Docker engine: the one that builds
+// them, or, on a standalone buildkitd (no image store), the engine at
+// DOCKER_HOST or the default socket, into which the `docker` exporter's
+// tarball is streamed (as buildx's docker-container driver does). With no
+// engine there, every image is still built (the images FROM base read base's
+// result of this run through the run's own OCI layout), but nothing is loaded.
+const overrides = builder.isDockerEngine || (await engineAnswers()) ? [] : ['--no-load'];
 if (overrides.length) {
-  console.log(`${builder.address} is not a Docker engine (no image store): building every image with --no-load (load: false); loading them needs a Docker engine to stream the docker exporter into`);
+  console.log(`${builder.address} is not a Docker engine and no Docker engine answers at ${engineSocket()}: building every image with --no-load (load: false)`);
 }
 // The worker image needs a secret and git-sync an SSH agent: provide throwaway ones when the caller has none.
 env.EXAMPLE_NPM_TOKEN ??= 'example-token-not-a-real-secret';

@@ -46,13 +46,14 @@ else
 fi
 
 # The main job (scripts/example.sh) on the standalone buildkitd that up.sh started:
-# every image of the example built there.
+# every image of the example built there and loaded into docker-28 beside it.
 example_stage=()
 if [[ $started_daemons == 1 ]]; then
   bk=$(jq -r '.daemons[] | select(.kind == "buildkitd") | .address' "${NXBK_DAEMONS_HOME:-$HOME/.cache/nx-buildkit/daemons}/daemons.json" 2>/dev/null | head -1)
   if [[ -n $bk ]]; then
     echo "== example job on buildkitd ($bk)"
-    BUILDKIT_HOST=$bk bash scripts/example.sh >"$out/example.log" 2>&1
+    engine=$(jq -r '.daemons[] | select(.name == "docker-28") | .address' "${NXBK_DAEMONS_HOME:-$HOME/.cache/nx-buildkit/daemons}/daemons.json" 2>/dev/null | head -1)
+    BUILDKIT_HOST=$bk DOCKER_HOST=$engine bash scripts/example.sh >"$out/example.log" 2>&1
     example_status=$?
     [[ $example_status == 0 ]] || tail -40 "$out/example.log"
     example_stage=(--stage "example job on buildkitd" "$example_status")
