@@ -29,6 +29,11 @@ export interface ImageTaskInput {
   options: unknown;
   /** Task ids of this batch it must wait for. */
   dependsOn: string[];
+  /**
+   * What the task's build reads that its Nx inputs miss (see input-coverage.ts),
+   * and whether Nx will store the task's result in its cache.
+   */
+  coverage?: { uncovered: readonly string[]; cacheable: boolean };
 }
 
 /** A finished task, reported to Nx. */
@@ -82,6 +87,20 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
       else throw err;
     }
   }
+  // The guard of the Nx cache: a result Nx would store under inputs that miss
+  // what the build reads is a stale image waiting to be replayed. Failing the
+  // task is the one way to keep a result out of the Nx cache (Nx stores every
+  // success of a cacheable task); an uncached task only gets the warning.
+  const cacheProblems = new Set<string>();
+  for (const t of tasks) {
+    if (!t.coverage?.uncovered.length) continue;
+    if (t.coverage.cacheable) {
+      cacheProblems.add(t.taskId);
+      problems.set(t.taskId, [...(problems.get(t.taskId) ?? []), ...t.coverage.uncovered]);
+    } else {
+      for (const line of t.coverage.uncovered) ctx.write(`nx-buildkit: WARNING (target not cached, so built anyway): ${line}`);
+    }
+  }
   const imageOfTask = (name: string): string | undefined => {
     const matching = tasks.filter((t) => t.taskId === name || (!name.includes(':') && t.project === name));
     return matching.length === 1 ? parsed.get(matching[0]!.taskId)?.resolved.imageNames[0] : undefined;
@@ -111,7 +130,9 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
     const invalid = [...problems.keys()];
     for (const t of tasks) {
       const own = problems.get(t.taskId);
-      const message = own
+      const message = own && cacheProblems.has(t.taskId)
+        ? `nx-buildkit: NOT CACHE-SAFE, nothing was built: the result would be stored in the Nx cache under inputs that miss what the build reads (set "cache": false on the target to build it uncached):\n${own.join('\n')}`
+        : own
         ? `invalid options, nothing was built:\n${own.join('\n')}`
         : `not built: invalid options of ${invalid.join(', ')}, nothing was built`;
       yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
