@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuildkitClient, redact, redactDeep, type BuildResult, type TlsFiles } from '../../plugin/buildkit/index';
+import { BuildkitClient, redact, redactDeep, type BuildResult, type DockerEndpoint, type TlsFiles } from '../../plugin/buildkit/index';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
 import { RunDisplay, resolveProgressMode, type OutputStream, type TargetProgress } from './progress-display';
 import { runLevelOptionProblems } from './run-level-options';
@@ -167,6 +167,8 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
     return;
   }
   await using _client = client;
+  // Where `load` puts images: the engine the cache check asks on later runs (an endpoint, never credentials).
+  const loadedInto = client.address.kind === 'docker' ? client.address.endpoint : undefined;
 
   const finished: ImageTaskResult[] = [];
   let wake: () => void = () => {};
@@ -195,7 +197,7 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
       else if (e.type === 'end') {
         void (async () => {
           const { n, task } = byTargetId.get(e.outcome.id)!;
-          finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built));
+          finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built, loadedInto));
           wake();
         })();
       }
@@ -260,10 +262,10 @@ async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTask
   return { imageNames, labels, ...(epoch ? { sourceDateEpoch: epoch.value } : {}) };
 }
 
-async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: TargetProgress, startTime: number | undefined, built: BakeMetadataEntry[]): Promise<ImageTaskResult> {
+async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: TargetProgress, startTime: number | undefined, built: BakeMetadataEntry[], loadedInto: DockerEndpoint | undefined): Promise<ImageTaskResult> {
   const endTime = Date.now();
   if (outcome.status === 'succeeded' && outcome.result) {
-    await writeMetadata(n, outcome.result);
+    await writeMetadata(n, outcome.result, loadedInto);
     built.push({ project: task.project, result: outcome.result, imageNames: n.imageNames });
     const summary = `built ${n.imageNames.join(', ')}${outcome.result.digest ? ` (${outcome.result.digest})` : ''}; metadata: ${n.metadataFile}`;
     log.note(summary);
@@ -308,7 +310,7 @@ function terminalText(log: TargetProgress): string {
  * Only what identifies the image goes here (dependants hash this file); how
  * the build went (cache hits, warnings) goes to build-report.json beside it.
  */
-async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promise<void> {
+async function writeMetadata(n: NormalizedImageTask, result: BuildResult, loadedInto: DockerEndpoint | undefined): Promise<void> {
   const metadata = {
     ...result.exporterResponse,
     'image.name': result.imageNames.length ? result.imageNames.join(',') : n.imageNames.join(','),
@@ -320,6 +322,8 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promi
     pushed: n.options.push,
     // How the cache check (plugin/cache/) reaches the registry the image was pushed to.
     ...(n.options.push && n.options.insecureRegistry ? { insecureRegistry: true } : {}),
+    // How the cache check finds the engine a loaded image must still be in.
+    ...(n.options.load && loadedInto ? { loaded: true, loadedInto } : {}),
   };
   const report = { project: n.target.spec.name, steps: result.steps, cacheHit: result.steps.total > 0 && result.steps.cached === result.steps.total, warnings: result.warnings.map((w) => w.short), transfer: result.transfer };
   // Redacted value by value (the files stay valid JSON): nothing a build
