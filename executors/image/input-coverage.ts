@@ -34,9 +34,10 @@ export function uncoveredReads(q: CoverageQuery): string[] {
   const covered = (p: string) => positive.some((m) => m.match(p)) && !negative.some((m) => m.match(p));
   const problems: string[] = [];
   for (const read of readSetOf(q.options, q.projectRoot)) {
-    // A probe name no pattern in an ignore translation or a glob of file types would pick out: "any file below".
-    const probe = read.kind === 'file' ? read.path : read.path === '.' ? 'nx-buildkit-probe' : `${read.path}/nx-buildkit-probe`;
-    if (covered(probe)) continue;
+    // Probe names for "some file below": covered when any of them is (an ignore negation may hide one name, not all three).
+    const below = (name: string) => (read.path === '.' ? name : `${read.path}/${name}`);
+    const probes = read.kind === 'file' ? [read.path] : [below('nx-buildkit-probe'), below('.nx-buildkit-probe/probe'), below('probe.nx-buildkit')];
+    if (probes.some(covered)) continue;
     const what = read.kind === 'dir' ? `directory ${read.path}/` : `file ${read.path}`;
     const input = read.kind === 'dir' ? `{workspaceRoot}/${read.path === '.' ? '' : `${read.path}/`}**/*` : `{workspaceRoot}/${read.path}`;
     problems.push(`${q.project}:${q.target}: option "${read.field}" reads ${what}, which the target's Nx inputs do not cover: a change there would replay a stale image from the cache. Add "${input}" to the target's inputs (or leave "inputs" to the nx-buildkit plugin).`);
