@@ -37,15 +37,16 @@ export interface ImageTargetInput {
  * The inferred image target: the `nx-buildkit:image` executor on the project
  * root as context.
  *
- * Its cache key covers what decides the image: the context's files (less what
- * the ignore file keeps out of it, where that translates to Nx globs), the
- * Dockerfile, the options (build args included), `SOURCE_DATE_EPOCH`, and the
- * metadata files of the images it builds on. That input is what makes a
- * change of a base image rebuild its dependants instead of replaying them
- * from the cache. Last, a runtime input asks the registry whether a pushed
- * image the target's metadata file names still exists: when it was deleted,
- * the hash changes and the image is built and pushed again instead of being
- * replayed as a metadata file pointing at nothing.
+ * Its cache key covers what decides the image (README, "What the Nx cache
+ * hashes"): every directory and file the build reads under any variant of its
+ * options, wherever they are (read-set-inputs.ts), the options themselves,
+ * `SOURCE_DATE_EPOCH`, the builder address variables, and the metadata files
+ * of the images it builds on, so a change of a base image rebuilds its
+ * dependants instead of replaying them. Last, a runtime input asks the
+ * registry or engine whether the image the target's metadata file names was
+ * pushed or loaded and is still there: when it is gone, the hash changes and
+ * the image is built again instead of being replayed as a metadata file
+ * pointing at nothing.
  */
 export function inferImageTarget(input: ImageTargetInput): TargetConfiguration {
   const dockerfileName = path.posix.relative(input.root === '.' ? '' : input.root, input.dockerfile);
