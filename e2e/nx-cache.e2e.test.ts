@@ -120,6 +120,8 @@ interface RowContext {
   daemon: E2eDaemon;
   /** The address the workspace builds with now. */
   builder: string;
+  /** Directories a row made outside the workspace, removed after the table. */
+  scratch: string[];
 }
 
 const tar = (ws: NxWorkspace, name: string, file: string) => fromTar(path.join(ws.dir, 'dist/out', `${name}.tar`), file);
@@ -193,7 +195,9 @@ const rows: Row[] = [
     name: 'the builder address switched → every image rebuilt on the new address',
     change: (ws, ctx) => {
       // Another address of the same daemon (a symlinked socket): a different builder as far as any hash can tell.
-      const alt = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-cache-alt-')), 'builder.sock');
+      const altDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-cache-alt-'));
+      ctx.scratch.push(altDir);
+      const alt = path.join(altDir, 'builder.sock');
       fs.symlinkSync(socketOf(ctx.daemon), alt);
       ctx.builder = `${ctx.daemon.address.startsWith('docker://') ? 'docker://' : 'unix://'}${alt}`;
       const nxJson = JSON.parse(fs.readFileSync(path.join(ws.dir, 'nx.json'), 'utf8')) as { plugins: Array<{ options: { options: Record<string, unknown> } }> };
@@ -219,7 +223,7 @@ for (const { runtime, daemon } of combinations) {
   describe(`Nx cache table, Nx CLI under ${runtime}, on ${daemon.name} (${daemon.kind})`, () => {
     const prefix = `nxbk-e2e-cache-${runId}-${runtime}-${daemon.kind}`;
     const load = daemon.kind === 'docker';
-    const ctx: RowContext = { prefix, daemon, builder: daemon.address };
+    const ctx: RowContext = { prefix, daemon, builder: daemon.address, scratch: [] };
     let ws: NxWorkspace;
     const runAll = () => outcome(ws.nx(runtime, ['run-many', '-t', 'image', '--exclude=hand', '--output-style=static']));
 
@@ -228,6 +232,7 @@ for (const { runtime, daemon } of combinations) {
     });
     afterAll(async () => {
       if (load) await removeImagesUnder(socketOf(daemon), prefix);
+      for (const dir of ctx.scratch) fs.rmSync(dir, { recursive: true, force: true });
       ws?.[Symbol.dispose]();
     });
 
