@@ -299,7 +299,13 @@ for (const { runtime, daemon } of combinations) {
 }
 
 // The example workspace (examples/workspace) as a user runs it: web and admin build from libs/ui.
-const exampleSkip = !docker ? 'skipped: needs a Docker engine (the example loads its images)' : !fs.existsSync(path.join(daemonsHome(), 'base-rootfs.tar')) ? 'skipped: no base-rootfs.tar from e2e/daemons/up.sh' : '';
+const exampleSkip = !docker
+  ? 'skipped: needs a Docker engine (the example loads its images)'
+  : !fs.existsSync(path.join(daemonsHome(), 'base-rootfs.tar'))
+  ? 'skipped: no base-rootfs.tar from e2e/daemons/up.sh'
+  : spawnSync('docker', ['--version']).status !== 0
+  ? 'skipped: no docker CLI to read files of the built images'
+  : '';
 describe.skipIf(exampleSkip !== '')(`the example workspace: a change in libs/ui rebuilds web and admin, nothing else ${exampleSkip}`, () => {
   const runtime: NxRuntime = 'node';
   const prefix = `nxbk-e2e-cache-${runId}-example`;
