@@ -74,10 +74,13 @@ for (const runtime of ['node', 'bun'] as const) {
         '!{projectRoot}/node_modules/**',
         { dependentTasksOutputFiles: '**/metadata.json' },
         { env: 'SOURCE_DATE_EPOCH' },
-        // A grep answers for images that were not pushed; the checker (under Bun where installed) asks the registry about the rest (check-image-command.ts).
+        { env: 'BUILDKIT_HOST' },
+        { env: 'DOCKER_HOST' },
+        { env: 'DOCKER_CONTEXT' },
+        // A grep answers for images neither pushed nor loaded; the checker (under Bun where installed) asks the registry or engine about the rest (check-image-command.ts).
         {
           runtime:
-            `grep -qs '"pushed"[[:space:]]*:[[:space:]]*true' dist/images/images/app-a/metadata.json; ` +
+            `grep -Eqs '"(pushed|loaded)"[[:space:]]*:[[:space:]]*true' dist/images/images/app-a/metadata.json; ` +
             'case $? in 1) echo ok;; *) if command -v bun >/dev/null 2>&1; then bun node_modules/nx-buildkit/dist/check-image.cjs dist/images/images/app-a/metadata.json; ' +
             'else node node_modules/nx-buildkit/dist/check-image.cjs dist/images/images/app-a/metadata.json; fi;; esac',
         },

@@ -6,6 +6,7 @@ interface BatchExecutorTaskResult {
   result: { success: boolean; terminalOutput: string; status?: 'success' | 'failure' | 'skipped'; startTime?: number; endTime?: number };
 }
 import { runImageTasks, type ImageTaskInput } from './run-image-tasks';
+import { uncoveredReads, type NxInput } from './input-coverage';
 
 /**
  * Batch implementation of `nx-buildkit:image`: Nx hands every image task
@@ -23,12 +24,16 @@ export default async function* imageBatchExecutor(
   const tasks: ImageTaskInput[] = ids.map((taskId) => {
     const task = taskGraph.tasks[taskId]!;
     const project = task.target.project;
+    const projectRoot = task.projectRoot ?? context.projectGraph?.nodes[project]?.data.root ?? '.';
+    const options = withoutNxInternals({ ...(inputs[taskId] as object), ...overrides });
+    const node = context.projectGraph?.nodes[project]?.data;
     return {
       taskId,
       project,
       target: task.target.target,
-      projectRoot: task.projectRoot ?? context.projectGraph?.nodes[project]?.data.root ?? '.',
-      options: withoutNxInternals({ ...(inputs[taskId] as object), ...overrides }),
+      projectRoot,
+      options,
+      ...withCoverage(coverageOf(project, task.target.target, projectRoot, options, node, context, task.cache)),
       // Nx 24: dependency edges are objects with an id; older Nx used strings.
       dependsOn: (taskGraph.dependencies[taskId] ?? [])
         .map((edge) => (typeof edge === 'string' ? edge : edge.id))
@@ -56,6 +61,32 @@ export default async function* imageBatchExecutor(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The guard's view of one task: what its build reads that the inputs Nx
+ * hashed it with (the target configuration of the project graph, named
+ * inputs expanded) miss. Without a project graph there is nothing to compare
+ * with, and so no guard.
+ */
+export function coverageOf(
+  project: string,
+  target: string,
+  projectRoot: string,
+  options: Record<string, unknown>,
+  node: { targets?: Record<string, { inputs?: unknown; cache?: boolean }>; namedInputs?: Record<string, unknown> } | undefined,
+  context: ExecutorContext,
+  cache: boolean | undefined,
+): ImageTaskInput['coverage'] {
+  const config = node?.targets?.[target];
+  if (!config) return undefined;
+  const namedInputs = { ...(context.nxJsonConfiguration?.namedInputs ?? {}), ...(node?.namedInputs ?? {}) } as Record<string, NxInput[]>;
+  const uncovered = uncoveredReads({ project, target, projectRoot, options, inputs: config.inputs as NxInput[] | undefined, namedInputs });
+  return { uncovered, cacheable: cache ?? config.cache === true };
+}
+
+function withCoverage(coverage: ImageTaskInput['coverage']): Pick<ImageTaskInput, 'coverage'> {
+  return coverage ? { coverage } : {};
 }
 
 /** Nx adds its own entries to task options (`_` positionals, `__overrides_unparsed__`); they are not options. */

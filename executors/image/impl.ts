@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { withoutNxInternals } from './batch-impl';
+import { coverageOf, withoutNxInternals } from './batch-impl';
 import { runImageTasks } from './run-image-tasks';
 
 /**
@@ -15,7 +15,11 @@ export default async function imageExecutor(options: Record<string, unknown>, co
   process.once('SIGTERM', onSignal);
   try {
     let success = true;
-    const tasks = [{ taskId: `${project}:${target}`, project, target, projectRoot: context.projectsConfigurations?.projects[project]?.root ?? '.', options: withoutNxInternals(options), dependsOn: [] }];
+    const projectRoot = context.projectsConfigurations?.projects[project]?.root ?? '.';
+    const own = withoutNxInternals(options);
+    const node = context.projectsConfigurations?.projects[project];
+    const coverage = coverageOf(project, target, projectRoot, own, node, context, undefined);
+    const tasks = [{ taskId: `${project}:${target}`, project, target, projectRoot, options: own, dependsOn: [], ...(coverage ? { coverage } : {}) }];
     for await (const r of runImageTasks(tasks, { workspaceRoot: context.root, write: (line) => process.stdout.write(line + '\n'), signal: abort.signal })) {
       success &&= r.success;
     }

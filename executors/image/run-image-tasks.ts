@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuildkitClient, redact, redactDeep, type BuildResult, type TlsFiles } from '../../plugin/buildkit/index';
+import { BuildkitClient, redact, redactDeep, type BuildResult, type DockerEndpoint, type TlsFiles } from '../../plugin/buildkit/index';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
 import { RunDisplay, resolveProgressMode, type OutputStream, type TargetProgress } from './progress-display';
 import { runLevelOptionProblems } from './run-level-options';
@@ -32,6 +32,11 @@ export interface ImageTaskInput {
   options: unknown;
   /** Task ids of this batch it must wait for. */
   dependsOn: string[];
+  /**
+   * What the task's build reads that its Nx inputs miss (see input-coverage.ts),
+   * and whether Nx will store the task's result in its cache.
+   */
+  coverage?: { uncovered: readonly string[]; cacheable: boolean };
 }
 
 /** A finished task, reported to Nx. */
@@ -85,6 +90,20 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
       else throw err;
     }
   }
+  // The guard of the Nx cache: a result Nx would store under inputs that miss
+  // what the build reads is a stale image waiting to be replayed. Failing the
+  // task is the one way to keep a result out of the Nx cache (Nx stores every
+  // success of a cacheable task); an uncached task only gets the warning.
+  const cacheProblems = new Set<string>();
+  for (const t of tasks) {
+    if (!t.coverage?.uncovered.length) continue;
+    if (t.coverage.cacheable) {
+      cacheProblems.add(t.taskId);
+      problems.set(t.taskId, [...(problems.get(t.taskId) ?? []), ...t.coverage.uncovered]);
+    } else {
+      for (const line of t.coverage.uncovered) ctx.write(`nx-buildkit: WARNING (target not cached, so built anyway): ${line}`);
+    }
+  }
   const imageOfTask = (name: string): string | undefined => {
     const matching = tasks.filter((t) => t.taskId === name || (!name.includes(':') && t.project === name));
     return matching.length === 1 ? parsed.get(matching[0]!.taskId)?.resolved.imageNames[0] : undefined;
@@ -114,7 +133,9 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
     const invalid = [...problems.keys()];
     for (const t of tasks) {
       const own = problems.get(t.taskId);
-      const message = own
+      const message = own && cacheProblems.has(t.taskId)
+        ? `nx-buildkit: NOT CACHE-SAFE, nothing was built: the result would be stored in the Nx cache under inputs that miss what the build reads (set "cache": false on the target to build it uncached):\n${own.join('\n')}`
+        : own
         ? `invalid options, nothing was built:\n${own.join('\n')}`
         : `not built: invalid options of ${invalid.join(', ')}, nothing was built`;
       yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
@@ -149,6 +170,8 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
     return;
   }
   await using _client = client;
+  // Where `load` puts images: the engine the cache check asks on later runs (an endpoint, never credentials).
+  const loadedInto = client.address.kind === 'docker' ? client.address.endpoint : undefined;
 
   const finished: ImageTaskResult[] = [];
   let wake: () => void = () => {};
@@ -177,7 +200,7 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
       else if (e.type === 'end') {
         void (async () => {
           const { n, task } = byTargetId.get(e.outcome.id)!;
-          finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built));
+          finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built, loadedInto));
           wake();
         })();
       }
@@ -248,10 +271,10 @@ async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTask
   return { imageNames, labels, ...(epoch ? { sourceDateEpoch: epoch.value } : {}) };
 }
 
-async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: TargetProgress, startTime: number | undefined, built: BakeMetadataEntry[]): Promise<ImageTaskResult> {
+async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: ImageTaskInput, log: TargetProgress, startTime: number | undefined, built: BakeMetadataEntry[], loadedInto: DockerEndpoint | undefined): Promise<ImageTaskResult> {
   const endTime = Date.now();
   if (outcome.status === 'succeeded' && outcome.result) {
-    await writeMetadata(n, outcome.result);
+    await writeMetadata(n, outcome.result, loadedInto);
     built.push({ project: task.project, result: outcome.result, imageNames: n.imageNames });
     // buildx's warning for a build whose result goes nowhere (a standalone buildkitd without push, load or outputs).
     const outputsGiven = n.options.push || n.options.load || n.options.outputs.length > 0;
@@ -300,7 +323,7 @@ function terminalText(log: TargetProgress): string {
  * Only what identifies the image goes here (dependants hash this file); how
  * the build went (cache hits, warnings) goes to build-report.json beside it.
  */
-async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promise<void> {
+async function writeMetadata(n: NormalizedImageTask, result: BuildResult, loadedInto: DockerEndpoint | undefined): Promise<void> {
   const metadata = {
     ...result.exporterResponse,
     'image.name': result.imageNames.length ? result.imageNames.join(',') : n.imageNames.join(','),
@@ -314,6 +337,8 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult): Promi
     ...(result.cacheOnly ? { cacheOnly: true } : {}),
     // How the cache check (plugin/cache/) reaches the registry the image was pushed to.
     ...(n.options.push && n.options.insecureRegistry ? { insecureRegistry: true } : {}),
+    // How the cache check finds the engine a loaded image must still be in.
+    ...(n.options.load && loadedInto ? { loaded: true, loadedInto } : {}),
   };
   const report = { project: n.target.spec.name, steps: result.steps, cacheHit: result.steps.total > 0 && result.steps.cached === result.steps.total, warnings: result.warnings.map((w) => w.short), transfer: result.transfer };
   // Redacted value by value (the files stay valid JSON): nothing a build

@@ -26,7 +26,7 @@ export { parseDockerConfig, type DockerConfig, type RegistryAuthEntry } from './
 export type { RegistryCredentials } from './attachables/auth/credential-helper';
 export { State, type LocalOptions, type ImageOptions, type OciLayoutOptions, type Platform, type CopyOptions, type MkfileOptions, type MkdirOptions } from './llb/state';
 export { marshal, digestOf, type Definition, type MarshalOptions } from './llb/marshal';
-export { parseBuilderAddress, type BuilderAddress, type TlsFiles } from './transport/builder-address';
+export { parseBuilderAddress, type BuilderAddress, type DockerEndpoint, type TlsFiles } from './transport/builder-address';
 export { ProgressTracker } from './progress/progress-tracker';
 export { ContentStoreProvider, storeIds } from './attachables/content/content-store-provider';
 export { OciLayoutStore } from './attachables/content/oci-layout-store';

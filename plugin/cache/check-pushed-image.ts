@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import type { AuthProvider } from '../buildkit/index';
 import { parseImageReference } from '../metadata/index';
 import { manifestStatus, type ManifestLookupOptions, type ManifestStatus } from './registry-manifest';
+import { checkLoadedImage, type EngineEndpoint } from './check-loaded-image';
 
 /** What {@link checkPushedImage} found. */
 export interface PushedImageCheck {
@@ -33,6 +34,9 @@ interface PushedMetadata {
   digest?: unknown;
   imageNames?: unknown;
   insecureRegistry?: unknown;
+  loaded?: unknown;
+  loadedInto?: unknown;
+  configDigest?: unknown;
 }
 
 /**
@@ -66,7 +70,38 @@ export async function checkPushedImage(metadataFile: string, options: CheckOptio
   } catch (err) {
     return { value: 'unreadable', details: [`${metadataFile}: ${(err as Error).message}`] };
   }
-  if (metadata.pushed !== true) return { value: 'ok', details: [`${metadataFile}: the image was not pushed`] };
+  if (metadata.pushed !== true && metadata.loaded !== true) return { value: 'ok', details: [`${metadataFile}: the image was neither pushed nor loaded`] };
+  const [pushed, loaded] = await Promise.all([
+    metadata.pushed === true ? checkPushed(metadataFile, metadata, options) : { value: 'ok', details: [] },
+    metadata.loaded === true ? checkLoaded(metadataFile, metadata, options) : { value: 'ok', details: [] },
+  ]);
+  const values = [pushed.value, loaded.value].filter((v) => v !== 'ok');
+  return { value: values.length ? values.join('\n') : 'ok', details: [...pushed.details, ...loaded.details] };
+}
+
+/**
+ * A loaded image: valid while the engine it was loaded into still holds it by
+ * ID (a `docker rmi` makes the next run build and load it again).
+ */
+async function checkLoaded(metadataFile: string, metadata: PushedMetadata, options: CheckOptions): Promise<PushedImageCheck> {
+  const names = Array.isArray(metadata.imageNames) ? metadata.imageNames.filter((n): n is string => typeof n === 'string') : [];
+  const endpoint = engineEndpoint(metadata.loadedInto);
+  const ids = [metadata.configDigest, metadata.digest].filter((d): d is string => typeof d === 'string');
+  if (!endpoint || names.length === 0 || ids.length === 0) return { value: 'unverified loaded', details: [`${metadataFile}: loaded, but no engine, image names or IDs recorded`] };
+  const results = await Promise.all(names.map((name) => checkLoadedImage(endpoint, name, ids, { ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })));
+  const values = results.map((r) => r.value).filter((v) => v !== 'ok');
+  return { value: values.length ? values.join('\n') : 'ok', details: results.map((r) => r.detail) };
+}
+
+function engineEndpoint(value: unknown): EngineEndpoint | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v['socketPath'] === 'string') return { socketPath: v['socketPath'] };
+  if (typeof v['host'] === 'string' && typeof v['port'] === 'number') return { host: v['host'], port: v['port'] };
+  return undefined;
+}
+
+async function checkPushed(metadataFile: string, metadata: PushedMetadata, options: CheckOptions): Promise<PushedImageCheck> {
   const digest = typeof metadata.digest === 'string' ? metadata.digest : undefined;
   const names = Array.isArray(metadata.imageNames) ? metadata.imageNames.filter((n): n is string => typeof n === 'string') : [];
   if (!digest || names.length === 0) return { value: 'unverified', details: [`${metadataFile}: pushed, but no digest or image names recorded`] };

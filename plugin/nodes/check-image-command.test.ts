@@ -61,6 +61,12 @@ describe('checkImageCommand', () => {
     expect(run(root, checkImageCommand(root, 'out/b meta.json', '.docker'))).toBe('checker ran: --docker-config .docker out/b meta.json');
   });
 
+  test('metadata of a loaded image is checked by the checker too (the engine must still hold it)', () => {
+    const root = workspace();
+    writeMetadata(root, 'dist/images/a/metadata.json', { imageNames: ['a:latest'], pushed: false, loaded: true, loadedInto: { socketPath: '/x.sock' } });
+    expect(run(root, checkImageCommand(root, 'dist/images/a/metadata.json'))).toBe('checker ran: dist/images/a/metadata.json');
+  });
+
   test('the checker runs under Bun where Bun is installed, else under Node, printing the same', () => {
     const root = workspace();
     const checker = path.join(root, 'node_modules/nx-buildkit/dist/check-image.cjs');

@@ -8,7 +8,8 @@ const packageName = 'nx-buildkit';
 /**
  * The command of an image target's runtime input: `<bun|node> <checker>
  * <metadata file>`, which prints `ok` unless the image the metadata file names was
- * pushed and its registry no longer serves the digest (plugin/cache/). Nx
+ * pushed and its registry no longer serves the digest, or was loaded and its
+ * engine no longer holds it (plugin/cache/). Nx
  * runs it from the workspace root with `sh -c` (`cmd /C` on Windows) and
  * hashes what it prints, so the command holds only workspace-relative paths:
  * the same on every machine, and so the same hash for a remote cache.
@@ -16,9 +17,9 @@ const packageName = 'nx-buildkit';
  * Nx runs it for every image task of every run, cache hits included, and a
  * Node process costs 50–100 ms to start: for 100 cached images that was most
  * of the run (bench/nx-planning). So under `sh` a `grep` answers first for
- * metadata that was not pushed, the usual case, which has nothing to ask a
+ * metadata of an image neither pushed nor loaded, the usual case, which has nothing to ask a
  * registry: it prints the checker's own `ok` for it. The checker still runs when the
- * file says `"pushed": true`, and when grep cannot read it (missing: the
+ * file says `"pushed": true` or `"loaded": true`, and when grep cannot read it (missing: the
  * checker says `ok`; unreadable: the checker says so, and the target runs).
  * The executor writes the file with `JSON.stringify`, so `"pushed": true`
  * has the one form the pattern matches; a match elsewhere in the file only
@@ -51,12 +52,12 @@ export function checkImageCommands(workspaceRoot: string, platform: NodeJS.Platf
     // of Node's time (about 25 ms against 75), which is most of a cached
     // pushed image's cost, so Bun runs it where it is installed.
     const checkerRun = `if command -v bun >/dev/null 2>&1; then bun ${args}; else node ${args}; fi`;
-    return `grep -qs ${pushedPattern} ${shellWord(metadataFile)}; case $? in 1) echo ok;; *) ${checkerRun};; esac`;
+    return `grep -Eqs ${pushedPattern} ${shellWord(metadataFile)}; case $? in 1) echo ok;; *) ${checkerRun};; esac`;
   };
 }
 
-/** `"pushed": true` as the executor writes it (any spacing), as a single-quoted basic regular expression. */
-const pushedPattern = `'"pushed"[[:space:]]*:[[:space:]]*true'`;
+/** `"pushed": true` or `"loaded": true` as the executor writes them (any spacing), as a single-quoted extended regular expression. */
+const pushedPattern = `'"(pushed|loaded)"[[:space:]]*:[[:space:]]*true'`;
 
 function checkerPath(workspaceRoot: string): string {
   const installed = path.join(workspaceRoot, 'node_modules', packageName, checkerInPackage);

@@ -23,19 +23,19 @@ function workspace(files: Record<string, string>): string {
 }
 
 /** Run createNodes the way Nx does: with the workspace files its glob matches. */
-async function infer(root: string, options?: unknown): Promise<Record<string, CreateNodesResult['projects']>> {
+async function infer(root: string, options?: unknown, nxJsonConfiguration: CreateNodesContext['nxJsonConfiguration'] = {}): Promise<Record<string, CreateNodesResult['projects']>> {
   const files = (fs.readdirSync(root, { recursive: true }) as string[])
     .map((f) => f.split(path.sep).join('/'))
     .filter((f) => minimatch(f, dockerfileDiscoveryGlob, { dot: true }))
     .sort();
-  const context: CreateNodesContext = { nxJsonConfiguration: {}, workspaceRoot: root };
+  const context: CreateNodesContext = { nxJsonConfiguration, workspaceRoot: root };
   const results = await createNodes[1](files, options as never, context);
   return Object.fromEntries(results.map(([file, r]) => [file, r.projects]));
 }
 
 /** The projects inferred, by root. */
-async function projects(root: string, options?: unknown) {
-  const byFile = await infer(root, options);
+async function projects(root: string, options?: unknown, nxJson: CreateNodesContext['nxJsonConfiguration'] = {}) {
+  const byFile = await infer(root, options, nxJson);
   return Object.assign({}, ...Object.values(byFile)) as Record<string, { name: string; targets: Record<string, TargetConfiguration> }>;
 }
 
@@ -79,6 +79,9 @@ describe('createNodes', () => {
         '!{projectRoot}/*.md/**',
         { dependentTasksOutputFiles: '**/metadata.json' },
         { env: 'SOURCE_DATE_EPOCH' },
+        { env: 'BUILDKIT_HOST' },
+        { env: 'DOCKER_HOST' },
+        { env: 'DOCKER_CONTEXT' },
         { runtime: expect.stringMatching(/ node \S+\/dist\/check-image\.cjs dist\/images\/images\/app-a\/metadata\.json; fi;; esac$/) },
       ],
       outputs: ['{workspaceRoot}/dist/images/{projectRoot}/metadata.json', '{workspaceRoot}/dist/images/{projectRoot}/build-report.json'],
@@ -86,7 +89,7 @@ describe('createNodes', () => {
       metadata: { technologies: ['docker'], description: 'Build the image from Dockerfile with BuildKit' },
     });
     expect(p['images/base']!.targets.image!.dependsOn).toBeUndefined();
-    expect(p['images/base']!.targets.image!.inputs).toEqual(['{projectRoot}/**/*', '{projectRoot}/Dockerfile', { env: 'SOURCE_DATE_EPOCH' }, { runtime: expect.any(String) }]);
+    expect(p['images/base']!.targets.image!.inputs).toEqual(['{projectRoot}/**/*', '{projectRoot}/Dockerfile', { env: 'SOURCE_DATE_EPOCH' }, { env: 'BUILDKIT_HOST' }, { env: 'DOCKER_HOST' }, { env: 'DOCKER_CONTEXT' }, { runtime: expect.any(String) }]);
     expect(p['images/app-b']!.targets.image!.dependsOn).toEqual([{ projects: ['base'], target: 'image' }]);
     expect(p['images/app-c']!.targets.image!.dependsOn).toEqual([{ projects: ['app-b', 'web'], target: 'image' }]);
     expect(p['web']!.targets.image!.dependsOn).toEqual([{ projects: ['base'], target: 'image' }]);
@@ -199,5 +202,74 @@ describe('createNodes', () => {
   test('invalid options fail before any file is read', async () => {
     const root = workspace({ 'app/Dockerfile': 'FROM a\n' });
     await expect(infer(root, { targetName: 1 })).rejects.toThrow('nx-buildkit plugin option "targetName"');
+  });
+
+  describe('inputs follow what the build reads, wherever the option is set', () => {
+    const files = (inputs: unknown) => (inputs as unknown[]).filter((i): i is string => typeof i === 'string');
+    const base = {
+      'apps/web/Dockerfile': 'FROM alpine\nCOPY . /ctx\n',
+      'libs/ui/index.html': 'x',
+      'libs/ui/.dockerignore': 'notes.draft\n*.md\n',
+      'docker/web.Dockerfile': 'FROM alpine\n',
+    };
+
+    test('a context outside the project root, set in project.json: that directory less its ignore file, and the Dockerfile', async () => {
+      const root = workspace({ ...base, 'apps/web/project.json': JSON.stringify({ name: 'web', targets: { image: { options: { context: 'libs/ui' } } } }) });
+      expect(files((await projects(root))['apps/web']!.targets.image!.inputs)).toEqual([
+        '{workspaceRoot}/libs/ui/**/*',
+        '{projectRoot}/Dockerfile',
+        '{projectRoot}/Dockerfile.dockerignore',
+        '!{workspaceRoot}/libs/ui/notes.draft',
+        '!{workspaceRoot}/libs/ui/notes.draft/**',
+        '!{workspaceRoot}/libs/ui/*.md',
+        '!{workspaceRoot}/libs/ui/*.md/**',
+      ]);
+    });
+
+    test('context "." and a Dockerfile elsewhere, set in package.json', async () => {
+      const root = workspace({ ...base, 'apps/web/package.json': JSON.stringify({ name: 'web', nx: { targets: { image: { options: { context: '.', dockerfile: 'docker/web.Dockerfile' } } } } }) });
+      expect(files((await projects(root))['apps/web']!.targets.image!.inputs)).toEqual(['{workspaceRoot}/**/*', '{workspaceRoot}/docker/web.Dockerfile']);
+    });
+
+    test('targetDefaults by target name and by executor, and configurations', async () => {
+      const root = workspace({ ...base, 'apps/web/project.json': JSON.stringify({ name: 'web', targets: { image: { configurations: { prod: { context: 'libs/prod' } } } } }) });
+      const byName = await projects(root, undefined, { targetDefaults: { image: { options: { context: 'libs/ui' }, configurations: { dev: { namedContexts: { assets: 'local:assets' } } } } } });
+      expect(files(byName['apps/web']!.targets.image!.inputs).filter((i) => i.endsWith('**/*'))).toEqual(['{workspaceRoot}/assets/**/*', '{workspaceRoot}/libs/prod/**/*', '{workspaceRoot}/libs/ui/**/*']);
+      const byExecutor = await projects(root, undefined, { targetDefaults: { 'nx-buildkit:image': { options: { context: 'libs/ui' } }, image: { options: { context: 'nope' } } } });
+      expect(files(byExecutor['apps/web']!.targets.image!.inputs).filter((i) => i.endsWith('**/*'))).toEqual(['{workspaceRoot}/libs/prod/**/*', '{workspaceRoot}/libs/ui/**/*']);
+    });
+
+    test('a named context inside the context keeps the context\'s negations out of it; a named context gets none of its own', async () => {
+      const root = workspace({
+        'app/Dockerfile': 'FROM alpine\n',
+        'app/.dockerignore': 'assets\nvendor\n',
+        'app/assets/.dockerignore': 'x\n',
+        'app/project.json': JSON.stringify({ name: 'app', targets: { image: { options: { namedContexts: { a: 'local:app/assets' } } } } }),
+      });
+      expect(files((await projects(root))['app']!.targets.image!.inputs)).toEqual([
+        '{projectRoot}/**/*',
+        '{projectRoot}/assets/**/*',
+        '{projectRoot}/Dockerfile',
+        '!{projectRoot}/vendor',
+        '!{projectRoot}/vendor/**',
+      ]);
+    });
+
+    test('tar, oci, docker and local destinations and a custom metadata file are outputs', async () => {
+      const root = workspace({
+        'app/Dockerfile': 'FROM alpine\n',
+        'app/project.json': JSON.stringify({
+          name: 'app',
+          targets: { image: { options: { metadataFile: 'out/app/meta.json', outputs: [{ type: 'tar', dest: 'out/app.tar' }, { type: 'local', dest: 'app/rootfs' }] }, configurations: { oci: { outputs: [{ type: 'oci', dest: 'out/app.oci' }] } } } },
+        }),
+      });
+      expect((await projects(root))['app']!.targets.image!.outputs).toEqual([
+        '{workspaceRoot}/out/app/meta.json',
+        '{workspaceRoot}/out/app/build-report.json',
+        '{workspaceRoot}/out/app.tar',
+        '{projectRoot}/rootfs',
+        '{workspaceRoot}/out/app.oci',
+      ]);
+    });
   });
 });

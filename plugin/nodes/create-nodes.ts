@@ -5,7 +5,10 @@ import { Minimatch } from 'minimatch';
 import { parsePluginOptions, type NormalizedPluginOptions, type NxBuildkitPluginOptions } from '../config/plugin-options';
 import { dependencyProjects, findImageDependencies, ImageIndex, type ImageProject } from './image-projects';
 import { checkImageCommands, type CheckImageCommand } from './check-image-command';
-import { inferImageTarget } from './image-target';
+import { imageExecutor, inferImageTarget } from './image-target';
+import { optionVariants } from './option-variants';
+import { readSetOf } from '../config/read-set';
+import { readSetInputs } from './read-set-inputs';
 import { readProjectOnDisk, type ProjectOnDisk } from './project-on-disk';
 
 /**
@@ -66,6 +69,11 @@ function inferProject(
   const project = projects.get(root)!;
   const dockerfileText = fs.readFileSync(path.join(context.workspaceRoot, file), 'utf8');
   const deps = findImageDependencies(dockerfileText, imageProject(project, options), index);
+  const variants = optionVariants({ ...options.options, context: root, dockerfile: file }, project.targetConfigs, context.nxJsonConfiguration, {
+    name: options.targetName,
+    executor: imageExecutor,
+    project: project.name,
+  });
   return {
     projects: {
       [root]: {
@@ -75,11 +83,12 @@ function inferProject(
           [options.targetName]: inferImageTarget({
             root,
             dockerfile: file,
-            ignoreFile: readIgnoreFile(context.workspaceRoot, root, file),
+            readInputs: readSetInputs(variants.map((v) => readSetOf(v, root)), root, (ctx, dockerfile) => readIgnoreFile(context.workspaceRoot, ctx, dockerfile)),
+            variants,
             dependsOnProjects: dependencyProjects(deps),
             targetName: options.targetName,
             defaults: options.options,
-            registryCheck: registryCheck(checkImage, root, { ...options.options, ...project.targetOptions }),
+            registryCheck: registryCheck(checkImage, root, variants[0]!),
           }),
         },
       },
@@ -107,8 +116,8 @@ function imageProject(p: ProjectOnDisk, options: NormalizedPluginOptions): Image
  * The ignore file the Dockerfile frontend applies: `<Dockerfile>.dockerignore`
  * beside the Dockerfile, else `.dockerignore` at the context root.
  */
-function readIgnoreFile(workspaceRoot: string, root: string, dockerfile: string): { path: string; text: string } | undefined {
-  for (const candidate of [`${dockerfile}.dockerignore`, path.posix.join(root, '.dockerignore')]) {
+function readIgnoreFile(workspaceRoot: string, context: string, dockerfile: string): { path: string; text: string } | undefined {
+  for (const candidate of [`${dockerfile}.dockerignore`, path.posix.join(context, '.dockerignore')]) {
     const file = path.join(workspaceRoot, candidate);
     // Missing (or a directory): BuildKit goes on to the next candidate, and so do we. Asked without
     // an exception: most projects have neither file, and a thrown ENOENT costs ten times the stat.

@@ -26,15 +26,24 @@ const untranslatable = /[[\]\\{}()]/;
  * everything below a matching directory, hence the second `/**` negation.
  */
 export function dockerignoreInputs(text: string, keep: readonly string[]): string[] {
+  return dockerignoreGlobs(text, keep).map((g) => `!{projectRoot}/${g}`);
+}
+
+/**
+ * The globs of {@link dockerignoreInputs}, relative to the directory the
+ * ignore file governs and without the `!` (callers anchor them where that
+ * directory is: `{projectRoot}/…` or `{workspaceRoot}/<dir>/…`).
+ */
+export function dockerignoreGlobs(text: string, keep: readonly string[]): string[] {
   // Projects of one workspace often share an ignore file's text (and their Dockerfile's name): translate each once.
   const key = `${keep.join('\0')}\0\0${text}`;
-  let inputs = translated.get(key);
-  if (!inputs) {
+  let globs = translated.get(key);
+  if (!globs) {
     if (translated.size >= maxTranslated) translated.clear();
-    inputs = translate(text, keep);
-    translated.set(key, inputs);
+    globs = translate(text, keep);
+    translated.set(key, globs);
   }
-  return [...inputs];
+  return [...globs];
 }
 
 const translated = new Map<string, string[]>();
@@ -48,7 +57,7 @@ function translate(text: string, keep: readonly string[]): string[] {
     if (pattern === '.' || pattern === '..' || pattern.startsWith('../') || untranslatable.test(pattern)) continue;
     const globs = pattern === '**' || pattern.endsWith('/**') ? [pattern] : [pattern, `${pattern}/**`];
     if (keep.some((file) => globs.some((g) => matcher(g).match(file)))) continue;
-    for (const g of globs) out.push(`!{projectRoot}/${g}`);
+    out.push(...globs);
   }
   return [...new Set(out)];
 }
@@ -63,7 +72,7 @@ function translate(text: string, keep: readonly string[]): string[] {
 const matchers = new Map<string, Minimatch>();
 const maxMatchers = 1000;
 
-function matcher(glob: string): Minimatch {
+export function matcher(glob: string): Minimatch {
   let m = matchers.get(glob);
   if (!m) {
     if (matchers.size >= maxMatchers) matchers.clear();

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
-import { dockerignoreInputs } from './dockerignore-inputs';
+import { isUnder, workspacePath } from '../config/read-set';
 
 /** The executor every inferred image target runs. */
 export const imageExecutor = 'nx-buildkit:image';
@@ -20,8 +20,10 @@ export interface ImageTargetInput {
   root: string;
   /** Dockerfile path, relative to the workspace root. */
   dockerfile: string;
-  /** The ignore file BuildKit will apply, if any. */
-  ignoreFile?: { path: string; text: string };
+  /** File-set inputs of everything the build reads, in every variant (see read-set-inputs.ts). */
+  readInputs: readonly string[];
+  /** Every set of options the target can run with (see option-variants.ts): their output files are Nx outputs. */
+  variants: readonly Record<string, unknown>[];
   /** Projects whose images this Dockerfile uses. */
   dependsOnProjects: readonly string[];
   targetName: string;
@@ -35,39 +37,78 @@ export interface ImageTargetInput {
  * The inferred image target: the `nx-buildkit:image` executor on the project
  * root as context.
  *
- * Its cache key covers what decides the image: the context's files (less what
- * the ignore file keeps out of it, where that translates to Nx globs), the
- * Dockerfile, the options (build args included), `SOURCE_DATE_EPOCH`, and the
- * metadata files of the images it builds on. That input is what makes a
- * change of a base image rebuild its dependants instead of replaying them
- * from the cache. Last, a runtime input asks the registry whether a pushed
- * image the target's metadata file names still exists: when it was deleted,
- * the hash changes and the image is built and pushed again instead of being
- * replayed as a metadata file pointing at nothing.
+ * Its cache key covers what decides the image (README, "What the Nx cache
+ * hashes"): every directory and file the build reads under any variant of its
+ * options, wherever they are (read-set-inputs.ts), the options themselves,
+ * `SOURCE_DATE_EPOCH`, the builder address variables, and the metadata files
+ * of the images it builds on, so a change of a base image rebuilds its
+ * dependants instead of replaying them. Last, a runtime input asks the
+ * registry or engine whether the image the target's metadata file names was
+ * pushed or loaded and is still there: when it is gone, the hash changes and
+ * the image is built again instead of being replayed as a metadata file
+ * pointing at nothing.
  */
 export function inferImageTarget(input: ImageTargetInput): TargetConfiguration {
-  const rel = (file: string) => path.posix.relative(input.root === '.' ? '' : input.root, file);
-  const dockerfileName = rel(input.dockerfile);
-  const keep = [dockerfileName, ...(input.ignoreFile ? [rel(input.ignoreFile.path)] : [])];
-  const negations = input.ignoreFile ? dockerignoreInputs(input.ignoreFile.text, keep) : [];
+  const dockerfileName = path.posix.relative(input.root === '.' ? '' : input.root, input.dockerfile);
   const deps = [...input.dependsOnProjects];
   return {
     executor: imageExecutor,
     cache: true,
     options: { ...input.defaults, context: input.root, dockerfile: input.dockerfile },
     inputs: [
-      '{projectRoot}/**/*',
-      `{projectRoot}/${dockerfileName}`,
-      ...negations,
+      ...input.readInputs,
       ...(deps.length > 0 ? [{ dependentTasksOutputFiles: '**/metadata.json' }] : []),
       { env: 'SOURCE_DATE_EPOCH' },
+      ...builderInputs,
       { runtime: input.registryCheck },
     ],
-    outputs: [metadataOutput, buildReportOutput],
+    outputs: outputsOf(input.root, input.variants),
     ...(deps.length > 0 ? { dependsOn: [{ projects: deps, target: input.targetName }] } : {}),
     metadata: {
       technologies: ['docker'],
       description: `Build the image from ${dockerfileName} with BuildKit`,
     },
   };
+}
+
+/**
+ * The builder a run reaches when no `builder` option names one (the option
+ * itself is hashed with the other options): a result built on, or loaded
+ * into, one builder is no hit on another. Addresses only, never credentials.
+ */
+export const builderInputs = [{ env: 'BUILDKIT_HOST' }, { env: 'DOCKER_HOST' }, { env: 'DOCKER_CONTEXT' }] as const;
+
+/** Output types whose `dest` is a file or directory the build writes into the workspace. */
+const fileOutputTypes = new Set(['tar', 'oci', 'docker', 'local']);
+
+/**
+ * The files a run writes, as Nx outputs (so a cache hit restores them, and a
+ * deleted one is restored rather than reported present): the metadata file
+ * and build report of every variant, and every `tar`, `oci`, `docker` and
+ * `local` output destination. Paths inside the project root are written
+ * `{projectRoot}/…`, others `{workspaceRoot}/…`.
+ */
+export function outputsOf(root: string, variants: readonly Record<string, unknown>[]): string[] {
+  const anchor = (p: string) => {
+    const w = workspacePath(p);
+    if (root !== '.' && isUnder(root, w)) return `{projectRoot}/${path.posix.relative(root, w)}`;
+    return `{workspaceRoot}/${w}`;
+  };
+  const out = new Set<string>();
+  for (const options of variants) {
+    const metadataFile = options['metadataFile'];
+    if (typeof metadataFile === 'string') {
+      out.add(anchor(metadataFile));
+      out.add(anchor(path.posix.join(path.posix.dirname(workspacePath(metadataFile)), 'build-report.json')));
+    } else {
+      out.add(metadataOutput);
+      out.add(buildReportOutput);
+    }
+    const outputs = Array.isArray(options['outputs']) ? (options['outputs'] as unknown[]) : [];
+    for (const o of outputs) {
+      const entry = o && typeof o === 'object' ? (o as Record<string, unknown>) : undefined;
+      if (entry && typeof entry['type'] === 'string' && fileOutputTypes.has(entry['type']) && typeof entry['dest'] === 'string') out.add(anchor(entry['dest']));
+    }
+  }
+  return [...out];
 }

@@ -7,6 +7,14 @@ export interface ProjectOnDisk {
   name: string;
   /** Options of the image target from `project.json`, over those from `package.json`'s `nx` field. */
   targetOptions: Record<string, unknown>;
+  /** The image target as written in `package.json`'s `nx` field, then in `project.json` (later wins), where present. */
+  targetConfigs: TargetOnDisk[];
+}
+
+/** An image target's options and configurations as one project file writes them. */
+export interface TargetOnDisk {
+  options: Record<string, unknown>;
+  configurations: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -29,14 +37,21 @@ export function readProjectOnDisk(workspaceRoot: string, root: string, targetNam
     asString(packageNx?.name) ??
     asString(packageJson?.name) ??
     path.basename(root === '.' ? workspaceRoot : root).toLowerCase();
+  const targetConfigs = [targetOf(packageNx, targetName), targetOf(projectJson, targetName)].filter((t): t is TargetOnDisk => t !== undefined);
   return {
     name,
-    targetOptions: { ...targetOptionsOf(packageNx, targetName), ...targetOptionsOf(projectJson, targetName) },
+    targetOptions: Object.assign({}, ...targetConfigs.map((t) => t.options)),
+    targetConfigs,
   };
 }
 
-function targetOptionsOf(config: Record<string, unknown> | undefined, targetName: string): Record<string, unknown> {
-  return asRecord(asRecord(asRecord(config?.targets)?.[targetName])?.options) ?? {};
+function targetOf(config: Record<string, unknown> | undefined, targetName: string): TargetOnDisk | undefined {
+  const target = asRecord(asRecord(config?.targets)?.[targetName]);
+  if (!target) return undefined;
+  const configurations = Object.fromEntries(
+    Object.entries(asRecord(target.configurations) ?? {}).flatMap(([name, value]) => (asRecord(value) ? [[name, asRecord(value)!]] : [])),
+  );
+  return { options: asRecord(target.options) ?? {}, configurations };
 }
 
 /** Nx's own reader: project files may hold comments and trailing commas. */
