@@ -56,7 +56,7 @@ function engineAnswers(): Promise<boolean> {
 // The base image is a busybox root filesystem from Debian's busybox-static (no registry needed).
 run('bash', [path.join(root, 'e2e', 'daemons', 'install.sh')]);
 fs.copyFileSync(path.join(daemonsHome(), 'base-rootfs.tar'), path.join(workspace, 'base', 'rootfs.tar'));
-run('bun', [path.join(root, 'scripts', 'build-dist.ts')]);
+run('bun', [path.join(root, 'scripts', 'build-dist.ts'), '--no-types']);
 
 // The workspace resolves nx and nx-buildkit from this checkout.
 const modules = path.join(workspace, 'node_modules');

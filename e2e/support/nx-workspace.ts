@@ -35,13 +35,13 @@ export interface NxWorkspace {
 
 /**
  * Build the package's `dist/` (what Nx loads under Node) once per process, as
- * `bun scripts/build-dist.ts` does.
+ * `bun scripts/build-dist.ts --no-types` does (Nx needs the JavaScript only).
  */
 let built = false;
 export function buildDist(): void {
   if (built) return;
   const bun = process.versions.bun ? process.execPath : 'bun';
-  const r = spawnSync(bun, ['scripts/build-dist.ts'], { cwd: repoRoot, encoding: 'utf8' });
+  const r = spawnSync(bun, ['scripts/build-dist.ts', '--no-types'], { cwd: repoRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`build-dist failed:\n${r.stdout}${r.stderr}`);
   built = true;
 }

@@ -61,8 +61,9 @@ export interface RunContext {
 
 /**
  * Run a batch of image tasks in this process: validate every task's options
- * first (nothing starts if any is invalid), then one engine run with one
- * shared session, yielding each task's result as it finishes.
+ * first (an invalid task and the tasks that depend on it are not built; the
+ * others are), then one engine run with one shared session, yielding each
+ * task's result as it finishes.
  */
 export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): AsyncGenerator<ImageTaskResult> {
   // The last line of defence for secrets: whatever path a message took, what
@@ -71,7 +72,7 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
   for await (const r of runTasks(tasks, { ...ctx, write })) yield { ...r, terminalOutput: redact(r.terminalOutput) };
 }
 
-async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): AsyncGenerator<ImageTaskResult> {
+async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): AsyncGenerator<ImageTaskResult> {
   const normalized = new Map<string, NormalizedImageTask>();
   const problems = new Map<string, readonly string[]>();
   const now = new Date();
@@ -79,7 +80,7 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
   // First every task's options and image names, so that a `target:` named
   // context can name the image of any task of the run.
   const parsed = new Map<string, { options: ImageExecutorOptions; resolved: Awaited<ReturnType<typeof resolveNamesAndLabels>> }>();
-  for (const t of tasks) {
+  for (const t of allTasks) {
     try {
       const options = parseImageOptions(t.options, { project: t.project, target: t.target });
       const builderProblems = checkBuilderOptions(options, t, ctx.workspaceRoot);
@@ -95,7 +96,7 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
   // task is the one way to keep a result out of the Nx cache (Nx stores every
   // success of a cacheable task); an uncached task only gets the warning.
   const cacheProblems = new Set<string>();
-  for (const t of tasks) {
+  for (const t of allTasks) {
     if (!t.coverage?.uncovered.length) continue;
     if (t.coverage.cacheable) {
       cacheProblems.add(t.taskId);
@@ -105,12 +106,13 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
     }
   }
   const imageOfTask = (name: string): string | undefined => {
-    const matching = tasks.filter((t) => t.taskId === name || (!name.includes(':') && t.project === name));
+    const matching = allTasks.filter((t) => t.taskId === name || (!name.includes(':') && t.project === name));
     return matching.length === 1 ? parsed.get(matching[0]!.taskId)?.resolved.imageNames[0] : undefined;
   };
-  for (const t of tasks) {
+  for (const t of allTasks) {
     const entry = parsed.get(t.taskId);
-    if (!entry) continue;
+    // A task waiting on an invalid one is not built either (see below); its `target:` contexts would name no image.
+    if (!entry || blockedBy(t, allTasks, problems).length) continue;
     try {
       const { options, resolved } = entry;
       const task = normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, { ...resolved, imageOfTask });
@@ -122,20 +124,31 @@ async function* runTasks(tasks: readonly ImageTaskInput[], ctx: RunContext): Asy
       else throw err;
     }
   }
-  if (!problems.size) {
-    const opts = tasks.map((t) => ({ taskId: t.taskId, project: t.project, target: t.target, options: normalized.get(t.taskId)!.options }));
-    for (const [taskId, own] of runLevelOptionProblems(opts)) problems.set(taskId, own);
+  // Nx's convention is a result per task: an invalid task fails with its own
+  // problems, the tasks that depend on it are not built, and the rest of the
+  // run builds. Each message goes to exactly one task's log, which Nx prints
+  // under that task: written to stdout as well, it would appear twice.
+  const blocked = new Map(allTasks.filter((t) => !problems.has(t.taskId)).map((t) => [t.taskId, blockedBy(t, allTasks, problems)] as const).filter(([, by]) => by.length));
+  for (const t of allTasks) {
+    const own = problems.get(t.taskId);
+    if (own) {
+      const why = cacheProblems.has(t.taskId)
+        ? 'nx-buildkit: NOT CACHE-SAFE, not built: the result would be stored in the Nx cache under inputs that miss what the build reads (set "cache": false on the target to build it uncached)'
+        : 'invalid options, not built';
+      yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: `${why}:\n${own.join('\n')}\n` };
+    }
+    const by = blocked.get(t.taskId);
+    if (by) yield { taskId: t.taskId, success: false, status: 'skipped', terminalOutput: `not built: it depends on ${by.join(', ')}, which is not built (invalid options or not cache-safe)\n` };
   }
-  if (problems.size) {
-    // Each message goes to exactly one task's log, which Nx prints under
-    // that task: written to stdout as well, it would appear twice (and once
-    // more under every other task).
-    const invalid = [...problems.keys()];
+  const tasks = allTasks.filter((t) => !problems.has(t.taskId) && !blocked.has(t.taskId));
+  if (!tasks.length) return;
+  // Options that must agree across the run (one builder, one bake file…): no task can be singled out, so none is built.
+  const runProblems = runLevelOptionProblems(tasks.map((t) => ({ taskId: t.taskId, project: t.project, target: t.target, options: normalized.get(t.taskId)!.options })));
+  if (runProblems.size) {
+    const invalid = [...runProblems.keys()];
     for (const t of tasks) {
-      const own = problems.get(t.taskId);
-      const message = own && cacheProblems.has(t.taskId)
-        ? `nx-buildkit: NOT CACHE-SAFE, nothing was built: the result would be stored in the Nx cache under inputs that miss what the build reads (set "cache": false on the target to build it uncached):\n${own.join('\n')}`
-        : own
+      const own = runProblems.get(t.taskId);
+      const message = own
         ? `invalid options, nothing was built:\n${own.join('\n')}`
         : `not built: invalid options of ${invalid.join(', ')}, nothing was built`;
       yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
@@ -347,3 +360,20 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult, loaded
   await writeJsonFile(path.join(path.dirname(n.metadataFile), 'build-report.json'), redactDeep(report));
 }
 
+
+/** The invalid tasks of the run that `task` waits for, directly or through other tasks (task ids). */
+function blockedBy(task: ImageTaskInput, tasks: readonly ImageTaskInput[], invalid: ReadonlyMap<string, unknown>): string[] {
+  const byId = new Map(tasks.map((t) => [t.taskId, t]));
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    for (const dep of byId.get(id)?.dependsOn ?? []) {
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      if (invalid.has(dep)) found.add(dep);
+      visit(dep);
+    }
+  };
+  visit(task.taskId);
+  return [...found].sort();
+}

@@ -38,3 +38,31 @@ describe('executor options', () => {
     for (const field of ['"push"', '"colour"', '"tags.0"']) expect(listed).toContain(field);
   });
 });
+
+describe('options spelled as nx-container, buildx or bake spell them', () => {
+  test.each([
+    ['build-args', 'buildArgs'],
+    ['build_args', 'buildArgs'],
+    ['args', 'buildArgs'],
+    ['cache-from', 'cacheFrom'],
+    ['cache-to', 'cacheTo'],
+    ['file', 'dockerfile'],
+    ['build-contexts', 'namedContexts'],
+    ['contexts', 'namedContexts'],
+    ['secret-files', 'secrets'],
+    ['add-hosts', 'extraHosts'],
+    ['no-cache', 'noCache'],
+    ['NoCache', 'noCache'],
+    ['platform', 'platforms'],
+  ])('unknown "%s" suggests "%s"', (given, meant) => {
+    expect(problems({ [given]: 1 })).toEqual([`api:image: unknown option "${given}" (did you mean "${meant}"?)`]);
+  });
+
+  test('an unknown option like none of ours suggests nothing', () => {
+    expect(problems({ pussh: true })).toEqual(['api:image: unknown option "pussh"']);
+  });
+
+  test('a list given as one comma- or newline-separated string shows the list it meant', () => {
+    expect(problems({ tags: 'latest, {{sha}}\nv1' })).toEqual(['api:image: option "tags": Invalid input: expected array, received string (a list, e.g. ["latest","{{sha}}","v1"])']);
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { asListHint, didYouMean } from './did-you-mean';
 
 /**
  * Options of the `nx-buildkit:image` executor: the one source of truth.
@@ -172,9 +173,14 @@ export function parseImageOptions(raw: unknown, where: { project: string; target
   const problems = parsed.error.issues.flatMap((issue) => {
     const at = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((k) => `${where.project}:${where.target}: unknown option "${[...at, k].join('.')}"`);
+      const known = at.length === 0 ? Object.keys(imageExecutorOptionsSchema.shape) : [];
+      return issue.keys.map((k) => {
+        const meant = didYouMean(k, known);
+        return `${where.project}:${where.target}: unknown option "${[...at, k].join('.')}"${meant ? ` (did you mean "${meant}"?)` : ''}`;
+      });
     }
-    return [`${where.project}:${where.target}: option "${at.join('.') || '(options)'}": ${issue.message}`];
+    const given = at.length === 1 && issue.code === 'invalid_type' && issue.expected === 'array' ? asListHint((raw as Record<string, unknown>)[at[0]!]) : undefined;
+    return [`${where.project}:${where.target}: option "${at.join('.') || '(options)'}": ${issue.message}${given ? ` (${given})` : ''}`];
   });
   throw new InvalidOptionsError(problems);
 }

@@ -65,16 +65,13 @@ function checkerPath(workspaceRoot: string): string {
   return toPosix(path.relative(workspaceRoot, path.join(ownPackageRoot(), checkerInPackage)));
 }
 
-/** This package's root: the nearest directory up from this module with nx-buildkit's package.json (source or dist/). */
+/**
+ * This package's root, found at run time through the package's reference to
+ * itself (its `exports` name `./package.json`): never `__dirname`, which the
+ * bundler would freeze as the build machine's path.
+ */
 function ownPackageRoot(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    try {
-      if ((JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === packageName) return dir;
-    } catch {
-      // No (readable) package.json here: keep going up.
-    }
-    if (path.dirname(dir) === dir) throw new Error(`nx-buildkit: cannot find its own package.json above ${__dirname}`);
-  }
+  return path.dirname(require.resolve(`${packageName}/package.json`));
 }
 
 function toPosix(p: string): string {

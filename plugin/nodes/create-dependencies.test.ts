@@ -75,6 +75,14 @@ describe('createDependencies', () => {
     expect(result).toEqual([]);
   });
 
+  test('FROM $BASE with a global ARG default is an edge to the project building the default; an ARG without one is none', async () => {
+    const result = await deps({
+      files: { 'a/Dockerfile': 'ARG BASE=team/b:1\nFROM ${BASE}\n', 'b/Dockerfile': 'FROM alpine\n', 'c/Dockerfile': 'ARG BASE\nFROM $BASE\n' },
+      projects: { a: { root: 'a', targets: image() }, b: { root: 'b', targets: image({ imageName: 'team/b', tags: ['1'] }) }, c: { root: 'c', targets: image() } },
+    });
+    expect(result).toEqual([{ source: 'a', target: 'b', type: 'static', sourceFile: 'a/Dockerfile' }]);
+  });
+
   test('token paths and a missing Dockerfile', async () => {
     const result = await deps({
       files: { 'a/docker/Dockerfile': 'FROM b\n', 'b/Dockerfile': 'FROM alpine\n' },

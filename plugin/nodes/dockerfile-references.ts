@@ -7,6 +7,8 @@ export interface DockerfileReference {
   kind: ReferenceKind;
   /** 1-based line of the instruction. */
   line: number;
+  /** Set when `ref` is a `FROM` written with build args and resolved from their defaults (so a build arg can change it). */
+  fromArgDefaults?: true;
 }
 
 /** One instruction after line continuations are joined. */
@@ -18,10 +20,12 @@ interface Instruction {
 
 /**
  * The external images a Dockerfile uses: `FROM` bases, `COPY --from=` and
- * `RUN --mount=…,from=` sources. Left out, because they are not images this
- * workspace could build: `scratch`, references to earlier stages (by name or
- * index), and references that still contain `$` (they depend on build args,
- * whose values are only known at build time).
+ * `RUN --mount=…,from=` sources. A `FROM` that names a global build arg
+ * (`ARG BASE=…` before the first `FROM`, then `FROM $BASE` or `FROM ${BASE}`)
+ * resolves to the arg's default, as bake and buildx do when no build arg
+ * overrides it. Left out, because they are not images this workspace could
+ * build: `scratch`, references to earlier stages (by name or index), and
+ * references that still depend on a build arg without a default.
  *
  * A small reader of the Dockerfile grammar rather than the full parser: it
  * honours the `escape` parser directive, line continuations, comments and
@@ -72,7 +76,7 @@ function parse(text: string): DockerfileImageUse {
   const stages = new Set<string>();
   const refs: DockerfileReference[] = [];
   const dynamic: DockerfileReference[] = [];
-  const add = (ref: string | undefined, kind: ReferenceKind, line: number) => {
+  const add = (ref: string | undefined, kind: ReferenceKind, line: number, fromArgDefaults = false) => {
     if (!ref || /^\d+$/.test(ref)) return;
     if (ref.includes('$')) {
       dynamic.push({ ref, kind, line });
@@ -80,12 +84,21 @@ function parse(text: string): DockerfileImageUse {
     }
     const lower = ref.toLowerCase();
     if (lower === 'scratch' || stages.has(lower)) return;
-    refs.push({ ref, kind, line });
+    refs.push({ ref, kind, line, ...(fromArgDefaults ? { fromArgDefaults: true as const } : {}) });
   };
+  // Build args declared before the first FROM: the only ones a FROM line can use.
+  const globalArgs = new Map<string, string | undefined>();
+  let seenFrom = false;
   for (const { keyword, args, line } of readInstructions(text)) {
     const { flags, words } = splitFlags(args);
-    if (keyword === 'FROM') {
-      add(words[0], 'from', line);
+    if (keyword === 'ARG' && !seenFrom) {
+      for (const [name, value] of readArgDeclarations(args)) globalArgs.set(name, value);
+    } else if (keyword === 'FROM') {
+      seenFrom = true;
+      // A build arg can name another image at build time: the reference as written is dynamic
+      // (any registry), and its defaults' value orders the build like a plain reference.
+      if (words[0]?.includes('$')) add(words[0], 'from', line);
+      add(words[0] === undefined ? undefined : expandArgs(words[0], globalArgs), 'from', line, words[0]?.includes('$'));
       // Stage names are case-insensitive; BuildKit lowercases them.
       if (words.length >= 3 && words[1]!.toLowerCase() === 'as') stages.add(words[2]!.toLowerCase());
     } else if (keyword === 'COPY') {
@@ -96,6 +109,35 @@ function parse(text: string): DockerfileImageUse {
   }
   const syntax = readDirective(text.replace(/^\uFEFF/, '').split(/\r?\n/), 'syntax');
   return { refs, dynamic, ...(syntax ? { syntax } : {}) };
+}
+
+/** `ARG NAME`, `ARG NAME=value`, `ARG A=1 B="2"`: each name with its default (quotes removed), if any. */
+function readArgDeclarations(args: string): Array<[string, string | undefined]> {
+  return args.split(/\s+/).filter(Boolean).map((word) => {
+    const eq = word.indexOf('=');
+    if (eq < 0) return [word, undefined];
+    return [word.slice(0, eq), word.slice(eq + 1).replace(/^(["'])(.*)\1$/, '$2')];
+  });
+}
+
+/**
+ * `$NAME`, `${NAME}`, `${NAME:-word}` / `${NAME-word}` and `${NAME:+word}` /
+ * `${NAME+word}` replaced from the build args' defaults (the Dockerfile
+ * frontend's own forms); undefined when an arg without a value is used, as
+ * the image is then known only at build time.
+ */
+function expandArgs(ref: string, args: ReadonlyMap<string, string | undefined>): string | undefined {
+  let unresolved = false;
+  const expanded = ref.replace(/\$\{(\w+)(?:(:?)([-+])([^}]*))?\}|\$(\w+)/g, (_all, braced: string | undefined, colon: string, op: string | undefined, word: string, bare: string | undefined) => {
+    const name = (braced ?? bare)!;
+    const value = args.get(name);
+    const set = colon ? value !== undefined && value !== '' : value !== undefined;
+    if (op === '-') return set ? value! : word;
+    if (op === '+') return set ? word : '';
+    if (value === undefined) unresolved = true;
+    return value ?? '';
+  });
+  return unresolved ? undefined : expanded;
 }
 
 function* readInstructions(text: string): Generator<Instruction> {

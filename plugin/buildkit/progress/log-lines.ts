@@ -1,3 +1,4 @@
+import { TextDecoder } from 'node:util';
 import type { VertexLog } from '../control/types';
 
 /** One complete line a step printed. */

@@ -58,6 +58,9 @@ export function planLinks(targets: readonly ImageTarget[], dockerfiles: Readonly
     const text = dockerfiles.get(t.id);
     for (const ref of text === undefined ? [] : parseDockerfileReferences(text)) {
       if (replaced.has(namedContextKey(ref.ref) ?? ref.ref)) continue;
+      // A FROM resolved from build-arg defaults orders the build (plugin/nodes) but is not linked: a build arg
+      // may name another image, and BuildKit 0.8's rewrite needs the name as written.
+      if (ref.fromArgDefaults) continue;
       const to = builderOf(ref.ref, t);
       if (to) entry(to).refs.push(ref);
     }
