@@ -7,7 +7,7 @@ import path from 'node:path';
 import { daemonsHome, e2eEnvironment, type E2eDaemon } from './support/daemons';
 import { engineRequest, inspectImage, removeImagesUnder } from './support/engine-images';
 import { createFixtureWorkspace } from './support/fixture-workspace';
-import { repoRoot, type NxRun, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
+import { ranAndCached, repoRoot, type NxRun, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
 import type { TreeSpec } from './support/files';
 
 // The Nx cache never replays a stale image. A table: after a run that leaves
@@ -43,13 +43,8 @@ interface Outcome {
 
 function outcome(r: NxRun): Outcome {
   const out = r.stdout + r.stderr;
-  const ran = new Set<string>();
-  const cached = new Set<string>();
-  for (const m of out.matchAll(/^> nx run ([\w-]+):image\b(.*)$/gm)) {
-    if (/\[(local cache|remote cache|existing outputs match the cache, left as is)\]/.test(m[2]!)) cached.add(m[1]!);
-    else ran.add(m[1]!);
-  }
-  return { status: r.status, out, ran: [...ran].sort(), cached: [...cached].sort() };
+  const { ran, cached } = ranAndCached(out);
+  return { status: r.status, out, ran, cached };
 }
 
 /** One file of a tar output (the image's root filesystem), or undefined when the tar lacks it. */

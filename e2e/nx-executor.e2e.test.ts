@@ -6,7 +6,7 @@ import path from 'node:path';
 import { e2eEnvironment, nxBuilders, type E2eDaemon } from './support/daemons';
 import { deleteManifest, imagesUnder, inspectImage, manifestHead, registryDigest, registryTags, removeImagesUnder, engineRequest } from './support/engine-images';
 import { createFixtureWorkspace } from './support/fixture-workspace';
-import { repoRoot, type NxRun, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
+import { ranAndCached, repoRoot, type NxRun, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
 
 // The nx-buildkit:image executor as Nx runs it: the real Nx CLI (under Node,
 // then under Bun, each forking its batch worker with its own runtime) on a
@@ -39,12 +39,7 @@ interface RunOutcome {
 
 function outcome(r: NxRun): RunOutcome {
   const out = r.stdout + r.stderr;
-  const ran = new Set<string>();
-  const cached = new Set<string>();
-  for (const m of out.matchAll(/^> nx run ([\w-]+):image\b(.*)$/gm)) {
-    if (/\[(local cache|remote cache|existing outputs match the cache, left as is)\]/.test(m[2]!)) cached.add(m[1]!);
-    else ran.add(m[1]!);
-  }
+  const { ran, cached } = ranAndCached(out);
   const summaries = [...out.matchAll(/nx-buildkit: (\d+) image\(s\) in one run, binding (\S+), (\d+) shared session\(s\), (\d+) context transfer\(s\), (\d+) bytes sent/g)].map((m) => ({
     images: Number(m[1]),
     binding: m[2]!,
@@ -52,7 +47,7 @@ function outcome(r: NxRun): RunOutcome {
     transfers: Number(m[4]),
     bytes: Number(m[5]),
   }));
-  return { status: r.status, out, ran: [...ran].sort(), cached: [...cached].sort(), summaries };
+  return { status: r.status, out, ran, cached, summaries };
 }
 
 interface Metadata {

@@ -123,3 +123,17 @@ export function createNxWorkspace(spec: TreeSpec, pluginOptions: Record<string, 
     [Symbol.dispose]: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * Which image tasks Nx ran and which it replayed from its cache, read from
+ * its task headers (`> nx run app:image [local cache]`), sorted by project.
+ */
+export function ranAndCached(out: string): { ran: string[]; cached: string[] } {
+  const ran = new Set<string>();
+  const cached = new Set<string>();
+  for (const m of out.matchAll(/^> nx run ([\w-]+):image\b(.*)$/gm)) {
+    if (/\[(local cache|remote cache|existing outputs match the cache, left as is)\]/.test(m[2]!)) cached.add(m[1]!);
+    else ran.add(m[1]!);
+  }
+  return { ran: [...ran].sort(), cached: [...cached].sort() };
+}
