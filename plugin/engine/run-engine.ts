@@ -109,7 +109,7 @@ async function runWithSharedSessions(
   });
   const results = new Map<string, BuildResult>();
   const attempts = new Map<string, number>();
-  const gate = new CredentialGate(conflictMap(plan.credentials));
+  const gate = new CredentialGate(conflictMap(plan.credentials), new Set(plan.credentials.lenders));
   const outcomes = await schedule(
     plan.targets.map((t) => ({ id: t.id, dependsOn: t.dependsOn })),
     async (id, signal) => {
@@ -184,10 +184,14 @@ async function buildOnce(
           signal,
           onStatus: (status) => options.onEvent?.({ type: 'status', id: target.id, status }),
           // Another running solve may share a pull with this one and still ask this session for credentials.
-          holdSession: (close) => {
-            handedOver = true;
-            sessionsClosed.push(solveEnds(close));
-          },
+          ...(gate.holdsSession(target.id)
+            ? {
+                holdSession: (close: () => Promise<void>) => {
+                  handedOver = true;
+                  sessionsClosed.push(solveEnds(close));
+                },
+              }
+            : {}),
         });
       } finally {
         if (!handedOver) void solveEnds();

@@ -65,7 +65,7 @@ export function localNameFor(kind: 'ctx' | 'df', dir: string): string {
  * local name (so it is sent once however many targets use it), and record
  * which session serves what. Pure: no daemon, no file reads.
  */
-export function planRun(targets: readonly ImageTarget[], links: readonly ImageLink[] = [], credentials: CredentialPlan = { groups: [targets.map((t) => t.id)], conflicts: [] }): RunPlan {
+export function planRun(targets: readonly ImageTarget[], links: readonly ImageLink[] = [], credentials: CredentialPlan = { groups: [targets.map((t) => t.id)], conflicts: [], lenders: [] }): RunPlan {
   const shared = new Map<string, SharedDir>();
   const use = (kind: 'ctx' | 'df', dir: string, user: string): string => {
     const localName = localNameFor(kind, dir);

@@ -17,8 +17,20 @@ export class CredentialGate {
   private readonly holds = new Set<Promise<void>>();
   private readonly listeners = new Set<() => void>();
 
-  /** `conflicts`: for each target, the targets it must never overlap (see credential-groups.ts). */
-  constructor(private readonly conflicts: ReadonlyMap<string, ReadonlySet<string>>) {}
+  /**
+   * `conflicts`: for each target, the targets it must never overlap;
+   * `lenders`: the targets whose sessions hand out credentials for a
+   * registry they use (see credential-groups.ts).
+   */
+  constructor(
+    private readonly conflicts: ReadonlyMap<string, ReadonlySet<string>>,
+    private readonly lenders: ReadonlySet<string> = new Set(),
+  ) {}
+
+  /** Whether `id`'s session is kept open after its solve while others run (it may lend credentials to a shared pull). */
+  holdsSession(id: string): boolean {
+    return this.lenders.has(id);
+  }
 
   /** Whether `id` may start now: no conflicting target is active. */
   canStart(id: string): boolean {

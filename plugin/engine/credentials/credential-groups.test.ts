@@ -48,6 +48,17 @@ describe('registry use', () => {
 describe('credential groups', () => {
   const dockerfile = 'FROM 127.0.0.1:5001/nxbk-base:latest\n';
 
+  test('only sessions that hand out credentials for a registry their build may use are lenders (kept open for shared pulls)', () => {
+    const plan = planCredentialGroups([
+      creds('anonymous', dockerfile),
+      creds('other-registry-only', dockerfile, noAccess),
+      creds('with-access', dockerfile, withAccess),
+      creds('arg-base', 'ARG BASE\nFROM $BASE\n', noAccess),
+      creds('scratch', 'FROM scratch\n', withAccess),
+    ]);
+    expect(plan.lenders).toEqual(['with-access', 'arg-base']);
+  });
+
   test('targets with the same credentials (from any file) share a group and never conflict', () => {
     const plan = planCredentialGroups([creds('a', dockerfile, withAccess), creds('b', dockerfile, sameAccessOtherFile)]);
     expect(plan.groups).toEqual([['a', 'b']]);

@@ -30,6 +30,14 @@ export interface CredentialPlan {
   groups: string[][];
   /** Every pair that must not overlap, with one registry on which they differ. */
   conflicts: CredentialConflict[];
+  /**
+   * Targets whose session hands out credentials for a registry their build
+   * may use: only such a session can still serve a pull the daemon merged
+   * with another running solve, so only these are kept open after their
+   * solve ends (see credential-gate.ts). A session that can only answer
+   * anonymously helps no shared pull.
+   */
+  lenders: string[];
 }
 
 /** Stands for every registry no target names, when two targets may both touch any registry. */
@@ -80,7 +88,14 @@ export function planCredentialGroups(targets: readonly TargetCredentials[]): Cre
       }
     }
   }
-  return { groups: groups.map((g) => g.members.map((m) => m.id)), conflicts };
+  const lenders = targets.filter((t) => mayUse(t).some((h) => fp(t, h) !== 'none')).map((t) => t.id);
+  return { groups: groups.map((g) => g.members.map((m) => m.id)), conflicts, lenders };
+}
+
+/** The registries a target may use: the ones it names, and with references known only at build time, any it has credentials for. */
+function mayUse(t: TargetCredentials): string[] {
+  const known = [...t.use.hosts.keys()];
+  return t.use.unknown.length ? [...known, ...t.identity.hosts, anyOtherHost] : known;
 }
 
 /** For the scheduler: every target's conflicting targets. */
