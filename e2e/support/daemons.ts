@@ -38,31 +38,35 @@ export function daemonsHome(): string {
  */
 export function e2eEnvironment(): E2eEnvironment {
   const external = process.env.NXBK_E2E_BUILDER;
-  const file = path.join(daemonsHome(), 'daemons.json');
+  const started = startedByUpSh();
   if (external) {
     // The registries of e2e/daemons/up.sh serve an external builder as well, when they run.
-    const started = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<E2eEnvironment>) : {};
     return {
       daemons: [{ name: 'external', address: external, kind: external.startsWith('docker') ? 'docker' : 'buildkitd' }],
-      ...(started.registry ? { registry: started.registry } : {}),
-      ...(started.registryAuth ? { registryAuth: started.registryAuth } : {}),
+      ...(started?.registry ? { registry: started.registry } : {}),
+      ...(started?.registryAuth ? { registryAuth: started.registryAuth } : {}),
     };
   }
-  if (!fs.existsSync(file)) {
-    throw new Error(`no daemons for the e2e suite: ${file} is missing (run e2e/daemons/up.sh, or set NXBK_E2E_BUILDER)`);
+  if (!started) {
+    throw new Error(`no daemons for the e2e suite: ${path.join(daemonsHome(), 'daemons.json')} is missing (run e2e/daemons/up.sh, or set NXBK_E2E_BUILDER)`);
   }
-  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as E2eEnvironment & { daemons: Array<E2eDaemon & { address: string }> };
   const only = process.env.NXBK_E2E_DAEMONS?.split(',').filter(Boolean);
+  return { ...started, daemons: started.daemons.filter((d) => !only || only.includes(d.name)) };
+}
+
+/** What e2e/daemons/up.sh started (daemons.json), every daemon with its client address; undefined when it started nothing. */
+function startedByUpSh(): E2eEnvironment | undefined {
+  const file = path.join(daemonsHome(), 'daemons.json');
+  if (!fs.existsSync(file)) return undefined;
+  const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as E2eEnvironment & { daemons: Array<E2eDaemon & { address: string }> };
   return {
     ...parsed,
-    daemons: parsed.daemons
-      .filter((d) => !only || only.includes(d.name))
-      .map((d) => ({
-        name: d.name,
-        kind: d.kind === 'docker' ? 'docker' : 'buildkitd',
-        address: d.kind === 'docker' ? d.address.replace(/^unix:\/\//, 'docker://') : d.address,
-        ...(d.imageStore ? { imageStore: d.imageStore } : {}),
-      })),
+    daemons: parsed.daemons.map((d) => ({
+      name: d.name,
+      kind: d.kind === 'docker' ? 'docker' : 'buildkitd',
+      address: d.kind === 'docker' ? d.address.replace(/^unix:\/\//, 'docker://') : d.address,
+      ...(d.imageStore ? { imageStore: d.imageStore } : {}),
+    })),
   };
 }
 
@@ -109,9 +113,6 @@ export function hasImageExporters(daemon: E2eDaemon): boolean {
  * Undefined when up.sh started none.
  */
 export function loadEngineBeside(): E2eDaemon | undefined {
-  const file = path.join(daemonsHome(), 'daemons.json');
-  if (!fs.existsSync(file)) return undefined;
-  const all = (JSON.parse(fs.readFileSync(file, 'utf8')) as { daemons: E2eDaemon[] }).daemons.filter((d) => d.kind === 'docker');
-  const pick = all.find((d) => d.name === 'docker-28') ?? all.find((d) => d.imageStore !== 'containerd');
-  return pick ? { ...pick, address: pick.address.replace(/^unix:\/\//, 'docker://') } : undefined;
+  const engines = startedByUpSh()?.daemons.filter((d) => d.kind === 'docker') ?? [];
+  return engines.find((d) => d.name === 'docker-28') ?? engines.find((d) => d.imageStore !== 'containerd');
 }
