@@ -6,10 +6,9 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { BuildkitClient, BuildkitError } from '../plugin/buildkit/index';
+import { BuildkitClient, BuildkitError, findLoadEngine } from '../plugin/buildkit/index';
 import { daemonsHome } from '../e2e/support/daemons';
 
 const root = path.join(import.meta.dir, '..');
@@ -34,25 +33,6 @@ async function findBuilder(): Promise<{ address: string; isDockerEngine: boolean
   }
 }
 
-/** The Docker engine a buildkitd's images are loaded into (DOCKER_HOST, else the default socket). */
-function engineSocket(): string {
-  const host = process.env.DOCKER_HOST;
-  return host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
-}
-
-/** Whether that engine answers its ping (a tcp:// DOCKER_HOST is left to the executor to try). */
-function engineAnswers(): Promise<boolean> {
-  if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://')) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const req = http.get({ socketPath: engineSocket(), path: '/_ping', timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
-}
-
 // The base image is a busybox root filesystem from Debian's busybox-static (no registry needed).
 run('bash', [path.join(root, 'e2e', 'daemons', 'install.sh')]);
 fs.copyFileSync(path.join(daemonsHome(), 'base-rootfs.tar'), path.join(workspace, 'base', 'rootfs.tar'));
@@ -73,10 +53,9 @@ const env: NodeJS.ProcessEnv = { ...process.env, BUILDKIT_HOST: builder.address,
 // tarball is streamed (as buildx's docker-container driver does). With no
 // engine there, every image is still built (the images FROM base read base's
 // result of this run through the run's own OCI layout), but nothing is loaded.
-const overrides = builder.isDockerEngine || (await engineAnswers()) ? [] : ['--no-load'];
-if (overrides.length) {
-  console.log(`${builder.address} is not a Docker engine and no Docker engine answers at ${engineSocket()}: building every image with --no-load (load: false)`);
-}
+const noEngine = builder.isDockerEngine ? undefined : await findLoadEngine(process.env).then(() => undefined, (err: unknown) => BuildkitError.from(err).message);
+const overrides = noEngine ? ['--no-load'] : [];
+if (noEngine) console.log(`${builder.address} is not a Docker engine: building every image with --no-load (load: false), since ${noEngine}`);
 // The worker image needs a secret and git-sync an SSH agent: provide throwaway ones when the caller has none.
 env.EXAMPLE_NPM_TOKEN ??= 'example-token-not-a-real-secret';
 if (!env.SSH_AUTH_SOCK) {

@@ -37,6 +37,7 @@ export { resolveLocalCacheImport, writeLocalCacheIndex } from './attachables/con
 export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
 export { supportsNamedContexts } from './build/named-context-support';
+export { findLoadEngine, type LoadEngine } from './build/engine-load';
 export { engineApiRequest, type EngineAnswer } from './transport/engine-api';
 export type { BuildSpec, NamedContext, OutputSpec, CacheSpec, ImageAnnotation } from './build/build-spec';
 export { validateCacheSpecs } from './build/cache-specs';
