@@ -8,7 +8,7 @@ import { runLevelOptionProblems } from './run-level-options';
 import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/executor-options';
 import { imageRepository, normalizeImageTask, type NormalizedImageTask } from '../../plugin/config/normalize-image-task';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
-import { expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
+import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { runTargets, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { formatPlan } from '../../plugin/engine/run-plan';
 import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
@@ -269,6 +269,7 @@ async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTask
   try {
     imageNames = expandTagTemplates(options.tags, {
       git,
+      ci: ciRefFromEnv(process.env),
       ...(project.version ? { version: project.version } : {}),
       now,
       images: [imageRepository(options, t.project)],
