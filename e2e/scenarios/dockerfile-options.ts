@@ -419,6 +419,45 @@ export const dockerfileOptionsScenarios: Scenario[] = [
     },
   },
   {
+    name: 'cgroupParent: RUN steps run under the named parent cgroup (per daemon: where it shows, or the clear error)',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const tag = nonce();
+      const parent = `nxbk-e2e-cg-${tag}`;
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, { Dockerfile: `FROM nxbk-base\nRUN echo ${tag} && cat /proc/self/cgroup > /cgroup\n` });
+      await using client = await connect(ctx.daemon, ctx.transport);
+      const out = path.join(tmp.dir, 'out');
+      const built = buildImage(client, specFor('cgroup', contextDir, { cgroupParent: parent, outputs: [{ type: 'local', dest: out }] }));
+      if (ctx.daemon.name === 'docker-20') {
+        // BuildKit 0.8's Dockerfile frontend predates the attribute and would ignore it: refused, naming it.
+        const error = await failure(built);
+        assert.match(error.message, /^cgroup: cgroupParent needs Dockerfile frontend 1\.4 or later \(BuildKit 0\.10, Docker Engine 23\.0\)/);
+        return;
+      }
+      try {
+        await built;
+        // Every daemon here (engines 26 and 28 with runc and cgroupfs, buildkitd's OCI worker; no cgroup
+        // namespace) puts the step in <parent>/buildkit/<id> of every hierarchy, seen whole from inside.
+        const lines = fs.readFileSync(path.join(out, 'cgroup'), 'utf8').trim().split('\n');
+        assert.ok(lines.length >= 1);
+        for (const line of lines) assert.match(line, new RegExp(`^\\d+:[\\w,=]*:/${parent}/buildkit/[a-z0-9]+$`), `every hierarchy under the parent:\n${lines.join('\n')}`);
+      } finally {
+        // The daemon leaves the (empty) parent cgroups behind; they are this test's to remove (best effort: a remote daemon's are not here).
+        for (const hierarchy of fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []) {
+          for (const dir of [path.join('/sys/fs/cgroup', hierarchy, parent, 'buildkit'), path.join('/sys/fs/cgroup', hierarchy, parent)]) {
+            try {
+              fs.rmdirSync(dir); // cgroupfs removes an empty cgroup with rmdir (its control files go with it)
+            } catch {
+              // not there (another hierarchy layout, a remote daemon) or still in use
+            }
+          }
+        }
+      }
+    },
+  },
+  {
     name: 'provenance and annotations: the pushed index holds an attestation manifest and the annotations (classic store: a clear error)',
     perDaemon: true,
     async run(ctx) {
