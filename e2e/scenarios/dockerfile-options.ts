@@ -419,6 +419,45 @@ export const dockerfileOptionsScenarios: Scenario[] = [
     },
   },
   {
+    name: 'cgroupParent: RUN steps run under the named parent cgroup (per daemon: where it shows, or the clear error)',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const tag = nonce();
+      const parent = `nxbk-e2e-cg-${tag}`;
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, { Dockerfile: `FROM nxbk-base\nRUN echo ${tag} && cat /proc/self/cgroup > /cgroup\n` });
+      await using client = await connect(ctx.daemon, ctx.transport);
+      const out = path.join(tmp.dir, 'out');
+      const built = buildImage(client, specFor('cgroup', contextDir, { cgroupParent: parent, outputs: [{ type: 'local', dest: out }] }));
+      if (ctx.daemon.name === 'docker-20') {
+        // BuildKit 0.8's Dockerfile frontend predates the attribute and would ignore it: refused, naming it.
+        const error = await failure(built);
+        assert.match(error.message, /^cgroup: cgroupParent needs Dockerfile frontend 1\.4 or later \(BuildKit 0\.10, Docker Engine 23\.0\)/);
+        return;
+      }
+      try {
+        await built;
+        // Every daemon here (engines 26 and 28 with runc and cgroupfs, buildkitd's OCI worker; no cgroup
+        // namespace) puts the step in <parent>/buildkit/<id> of every hierarchy, seen whole from inside.
+        const lines = fs.readFileSync(path.join(out, 'cgroup'), 'utf8').trim().split('\n');
+        assert.ok(lines.length >= 1);
+        for (const line of lines) assert.match(line, new RegExp(`^\\d+:[\\w,=]*:/${parent}/buildkit/[a-z0-9]+$`), `every hierarchy under the parent:\n${lines.join('\n')}`);
+      } finally {
+        // The daemon leaves the (empty) parent cgroups behind; they are this test's to remove (best effort: a remote daemon's are not here).
+        for (const hierarchy of fs.existsSync('/sys/fs/cgroup') ? fs.readdirSync('/sys/fs/cgroup') : []) {
+          for (const dir of [path.join('/sys/fs/cgroup', hierarchy, parent, 'buildkit'), path.join('/sys/fs/cgroup', hierarchy, parent)]) {
+            try {
+              fs.rmdirSync(dir); // cgroupfs removes an empty cgroup with rmdir (its control files go with it)
+            } catch {
+              // not there (another hierarchy layout, a remote daemon) or still in use
+            }
+          }
+        }
+      }
+    },
+  },
+  {
     name: 'provenance and annotations: the pushed index holds an attestation manifest and the annotations (classic store: a clear error)',
     perDaemon: true,
     async run(ctx) {
@@ -456,6 +495,76 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       assert.ok(attestation, `an attestation manifest in the index: ${JSON.stringify(index.manifests)}`);
       const image = index.manifests!.find((m) => m !== attestation)!;
       assert.equal((await get(image.digest)).annotations?.['org.example.note'], `manifest-${tag}`);
+    },
+  },
+  {
+    name: 'sbom: a generator image from the test registry scans the built rootfs, and its SPDX document is in the pushed index (classic store: a clear error; an unresolvable generator: a clear error)',
+    perDaemon: true,
+    async run(ctx) {
+      const registry = e2eEnvironment().registry;
+      if (!registry) skip('no test registry (registry of e2e/daemons/up.sh)');
+      using tmp = tempDir();
+      const tag = nonce();
+      const contextDir = path.join(tmp.dir, 'ctx');
+      writeTree(contextDir, { Dockerfile: `FROM nxbk-base\nRUN echo ${tag} > /tag\n` });
+      const repo = `nxbk-e2e/sbom-${ctx.daemon.name}`;
+      const sbomSpec = (generator: string) => specFor('sbom', contextDir, {
+        sbom: { generator },
+        outputs: [{ type: 'image', names: [`${registry}/${repo}:${tag}`], push: true, insecure: true }],
+      });
+      await using client = await connect(ctx.daemon, ctx.transport);
+      if (ctx.daemon.imageStore === 'classic') {
+        const error = await failure(buildImage(client, sbomSpec(`${registry}/nxbk-e2e/sbom-generator:unused`)));
+        assert.match(error.message, /^sbom: an SBOM attestation \(option "sbom"\) cannot be stored by a Docker engine with the classic image store.*containerd image store, or a standalone buildkitd/);
+        return;
+      }
+      const missing = `${registry}/nxbk-e2e/no-such-sbom-generator:${tag}`;
+      const unresolved = await failure(buildImage(client, sbomSpec(missing)));
+      assert.match(unresolved.message, new RegExp(`^sbom: option "sbom": the SBOM generator image "${missing.replace(/[.]/g, '\\.')}" could not be resolved \\(it said: .*\\): .*generator`));
+
+      // The daemon's Syft scanner cannot be pulled here, so the test makes a generator of its own that
+      // follows BuildKit's SBOM scanner protocol: it reads the scanned rootfs ($BUILDKIT_SCAN_SOURCE)
+      // and writes one in-toto SPDX statement, naming a package after the /tag file it found there.
+      const generator = `${registry}/nxbk-e2e/sbom-generator:${tag}`;
+      const generatorDir = path.join(tmp.dir, 'generator');
+      writeTree(generatorDir, {
+        Dockerfile: 'FROM nxbk-base\nCOPY scan.sh /scan.sh\nCMD ["/bin/sh", "/scan.sh"]\n',
+        'scan.sh': [
+          'set -e',
+          'marker=$(cat "$BUILDKIT_SCAN_SOURCE/tag")',
+          'out="$BUILDKIT_SCAN_DESTINATION/$(basename "$BUILDKIT_SCAN_SOURCE").spdx.json"',
+          'printf \'{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[],"predicate":{"spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","name":"nxbk-e2e","packages":[{"name":"scanned-%s","SPDXID":"SPDXRef-scanned"}]}}\' "$marker" > "$out"',
+          '',
+        ].join('\n'),
+      });
+      {
+        await using exporterClient = await connect(cacheExporter(ctx.daemon)!);
+        await buildImage(exporterClient, specFor('sbom-generator', generatorDir, { outputs: [{ type: 'image', names: [generator], push: true, insecure: true }] }));
+      }
+      const built = buildImage(client, sbomSpec(generator));
+      if (ctx.daemon.kind === 'docker') {
+        // The frontend runs the generator with the default (sandbox) network, which force-network-mode
+        // does not cover, and the test engines run with --bridge=none (e2e/daemons/up.sh): the engine
+        // resolved the generator and started it, then could not give it a network.
+        const error = await failure(built);
+        assert.match(error.message, /^sbom: solve: process "\/bin\/sh \/scan\.sh" did not complete successfully: network bridge not found/);
+        return;
+      }
+      const result = await built;
+      type Manifest = { mediaType: string; manifests?: Array<{ digest: string; annotations?: Record<string, string> }>; layers?: Array<{ digest: string; annotations?: Record<string, string> }> };
+      const get = async (ref: string): Promise<Manifest> => {
+        const res = await fetch(`http://${registry}/v2/${repo}/manifests/${ref}`, { headers: { Accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+        assert.equal(res.status, 200, `the registry serves ${repo}@${ref}`);
+        return (await res.json()) as Manifest;
+      };
+      const index = await get(result.digest!);
+      const attestation = index.manifests?.find((m) => m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest');
+      assert.ok(attestation, `an attestation manifest in the index: ${JSON.stringify(index.manifests)}`);
+      const layers = (await get(attestation.digest)).layers ?? [];
+      const spdx = layers.find((l) => l.annotations?.['in-toto.io/predicate-type'] === 'https://spdx.dev/Document');
+      assert.ok(spdx, `an SPDX layer in the attestation manifest: ${JSON.stringify(layers.map((l) => l.annotations))}`);
+      const statement = (await (await fetch(`http://${registry}/v2/${repo}/blobs/${spdx.digest}`)).json()) as { predicate: { packages: Array<{ name: string }> } };
+      assert.deepEqual(statement.predicate.packages.map((p) => p.name), [`scanned-${tag}`], 'the generator scanned this build\'s rootfs');
     },
   },
   {

@@ -21,11 +21,15 @@ export interface OutputStream {
  * file or pipe only garble it.
  */
 export function resolveProgressMode(option: ProgressOption, stream: OutputStream, env: NodeJS.ProcessEnv): ProgressMode {
-  // CI=false (or 0, or empty) is how people say "not CI"; any other value is CI.
-  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
+  const ci = isCi(env);
   if (option === 'auto') return stream.isTTY && !ci ? 'tty' : 'plain';
   if (option === 'tty') return stream.isTTY ? 'tty' : 'plain';
   return option;
+}
+
+/** CI=false (or 0, or empty) is how people say "not CI"; any other value is CI. */
+export function isCi(env: NodeJS.ProcessEnv): boolean {
+  return env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
 }
 
 /**

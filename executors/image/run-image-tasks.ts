@@ -3,12 +3,13 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { BuildkitClient, redact, redactDeep, type BuildResult, type DockerEndpoint, type TlsFiles } from '../../plugin/buildkit/index';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
-import { RunDisplay, resolveProgressMode, type OutputStream, type TargetProgress } from './progress-display';
+import { RunDisplay, type OutputStream, type TargetProgress } from './progress-display';
+import { chooseProgressTerminal, openControllingTerminal } from './progress-terminal';
 import { runLevelOptionProblems } from './run-level-options';
 import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/executor-options';
 import { imageRepository, normalizeImageTask, type NormalizedImageTask } from '../../plugin/config/normalize-image-task';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
-import { expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
+import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { runTargets, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { formatPlan } from '../../plugin/engine/run-plan';
 import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
@@ -164,8 +165,13 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
     return;
   }
 
-  const stream = ctx.stream ?? process.stdout;
-  const display = await RunDisplay.open(resolveProgressMode(first.progress, stream, process.env), all.map((n) => n.target.spec.name), { write: ctx.write, stream });
+  // A stream given by the caller decides alone; the executor's own stdout may give way to the controlling terminal.
+  const terminal = ctx.stream
+    ? chooseProgressTerminal(first.progress, ctx.stream, process.env)
+    : chooseProgressTerminal(first.progress, process.stdout, process.env, openControllingTerminal);
+  using _terminal = { [Symbol.dispose]: () => terminal.close() };
+  if (terminal.plainBecause && process.env.NX_VERBOSE_LOGGING === 'true') ctx.write(`nx-buildkit: plain progress (progress: ${first.progress}): ${terminal.plainBecause}`);
+  const display = await RunDisplay.open(terminal.mode, all.map((n) => n.target.spec.name), { write: ctx.write, stream: terminal.stream });
   using _display = { [Symbol.dispose]: () => display.close() };
   const progress = new Map(all.map((n) => [n.target.id, display.target(n.target.spec.name)]));
   const built: BakeMetadataEntry[] = [];
@@ -235,7 +241,10 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
   });
   let yielded = 0;
   while (yielded < tasks.length) {
-    if (finished.length > 0) {
+    // On the controlling terminal the results wait for the last one; the view closes before Nx prints any log.
+    const release = !terminal.controlling || yielded + finished.length === tasks.length;
+    if (finished.length > 0 && release) {
+      if (terminal.controlling) display.close();
       yielded++;
       if (yielded === tasks.length) await writeAggregate();
       yield finished.shift()!;
@@ -251,7 +260,7 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
         for (const t of tasks.slice(yielded)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
         return;
       }
-      if (finished.length === 0) await new Promise((r) => setTimeout(r, 10));
+      if (finished.length === 0 || !release) await new Promise((r) => setTimeout(r, 10));
       continue;
     }
     await new Promise<void>((resolve) => (wake = resolve));
@@ -269,6 +278,7 @@ async function resolveNamesAndLabels(options: ImageExecutorOptions, t: ImageTask
   try {
     imageNames = expandTagTemplates(options.tags, {
       git,
+      ci: ciRefFromEnv(process.env),
       ...(project.version ? { version: project.version } : {}),
       now,
       images: [imageRepository(options, t.project)],

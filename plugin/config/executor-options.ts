@@ -116,6 +116,20 @@ export const imageExecutorOptionsSchema = z
       .enum(['false', 'min', 'max'])
       .default('false')
       .describe('SLSA provenance attestation attached to the image index (buildx --provenance mode=min|max); needs a containerd-store engine or a buildkitd'),
+    sbom: z
+      .union([
+        z.boolean(),
+        z
+          .object({
+            generator: nonEmpty
+              .regex(/^[^\s,"]+$/, 'is not an image reference')
+              .optional()
+              .describe('Image of an SBOM generator (BuildKit\'s SBOM scanner protocol); default: the frontend\'s, docker/buildkit-syft-scanner'),
+          })
+          .strict(),
+      ])
+      .default(false)
+      .describe('SBOM attestation attached to the image index (buildx --sbom / --attest type=sbom,generator=…): true, or { generator }; the builder must be able to pull the generator image; needs a containerd-store engine or a buildkitd'),
     annotations: z
       .array(nonEmpty.regex(/^(?:(?:manifest|index|manifest-descriptor|index-descriptor):)?[^=\s:]+=.*$/s, 'is not an annotation like key=value or index:key=value'))
       .default([])

@@ -30,6 +30,8 @@ test('every option is documented with its shape, description and default', () =>
 
 test('Nx still coerces command-line flags by the documented types', () => {
   expect(coerceTypesInOptions({ push: 'false', concurrency: '2', tags: 'a,b' }, schema)).toEqual({ push: false, concurrency: 2, tags: ['a', 'b'] });
+  // A boolean-or-object option (sbom) keeps --sbom=true a boolean.
+  expect(coerceTypesInOptions({ sbom: 'true' }, schema)).toEqual({ sbom: true });
 });
 
 // Invalid option sets as users write them: Nx must let each through (its
@@ -38,6 +40,7 @@ const invalid: Array<[string, Record<string, unknown>, string]> = [
   ['unknown field', { pussh: true }, 'unknown option "pussh"'],
   ['wrong type', { push: 'yes' }, 'option "push": Invalid input: expected boolean, received string'],
   ['string for an array', { tags: 'latest' }, 'option "tags": Invalid input: expected array, received string'],
+  ['string for a boolean or object', { sbom: 'yes' }, 'option "sbom": Invalid input'],
   ['bad tag', { tags: ['Bad Tag!'] }, 'option "tags.0": is not a valid tag or tag template'],
   ['secret without source', { secrets: [{ id: 'npm' }] }, 'option "secrets.0": needs exactly one source: "file" or "env"'],
   ['secret without id', { secrets: [{ env: 'X' }] }, 'option "secrets.0.id": Invalid input: expected string, received undefined'],

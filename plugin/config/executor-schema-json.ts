@@ -31,7 +31,8 @@ export function imageExecutorSchemaJson(): string {
     properties: Record<string, Record<string, unknown>>;
   };
   const properties = Object.fromEntries(
-    Object.entries(generated.properties).map(([name, { default: defaultValue, ...shape }]) => {
+    Object.entries(generated.properties).map(([name, { default: defaultValue, ...given }]) => {
+      const shape = mergedTypeUnion(given);
       if (shape.anyOf || shape.oneOf || shape.allOf) throw new Error(`option "${name}": a top-level anyOf/oneOf/allOf needs another way to stay unchecked by Nx`);
       return [name, { ...(withoutDefaults(shape) as Record<string, unknown>), ...(defaultValue !== undefined ? { default: defaultValue } : {}), anyOf: [{ $ref: checkedByExecutorRef }] }];
     }),
@@ -54,6 +55,21 @@ export function imageExecutorSchemaJson(): string {
     },
   };
   return JSON.stringify(schema, null, 2) + '\n';
+}
+
+/**
+ * A union of differently typed shapes (`boolean | { generator }`) as one
+ * schema with a list of types: each keyword applies only to values of its
+ * type, so this says the same as the `anyOf`, which must stay free for
+ * the any-value escape above.
+ */
+function mergedTypeUnion(shape: Record<string, unknown>): Record<string, unknown> {
+  const members = shape.anyOf as Array<Record<string, unknown>> | undefined;
+  if (!members || Object.keys(shape).some((k) => k !== 'anyOf' && k !== 'description')) return shape;
+  const types = members.map((m) => m.type);
+  if (!types.every((t) => typeof t === 'string') || new Set(types).size !== types.length) return shape;
+  const { anyOf: _, ...rest } = shape;
+  return { ...Object.assign({}, ...members), ...rest, type: types };
 }
 
 /** A JSON schema without any `default` keyword, at any depth. */

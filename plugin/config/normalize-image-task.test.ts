@@ -60,3 +60,24 @@ describe('RUN resources and outputs', () => {
     expect(spec({ outputs: [{ type: 'cacheonly' }, { type: 'tar', dest: 'out/x.tar' }] }).outputs).toEqual([{ type: 'cacheonly' }, { type: 'tar', dest: '/ws/out/x.tar' }]);
   });
 });
+
+describe('attestations', () => {
+  const spec = (raw: Record<string, unknown>) =>
+    normalizeImageTask(parseImageOptions(raw, { project: 'web', target: 'image' }), { project: 'web', target: 'image', projectRoot: 'apps/web', workspaceRoot: '/ws' }, [], {
+      imageNames: ['web:latest'],
+      labels: {},
+    }).target.spec;
+
+  test('sbom: true asks for the default generator, { generator } names one, false or absent none', () => {
+    expect(spec({ sbom: true }).sbom).toEqual({});
+    expect(spec({ sbom: { generator: 'registry.example/scan:1' } }).sbom).toEqual({ generator: 'registry.example/scan:1' });
+    expect(spec({ sbom: false }).sbom).toBeUndefined();
+    expect(spec({}).sbom).toBeUndefined();
+  });
+
+  test('a bad sbom value is an option error naming project, target and field', () => {
+    expect(() => spec({ sbom: 'yes' })).toThrow('web:image: option "sbom"');
+    expect(() => spec({ sbom: { generator: 'a b' } })).toThrow('web:image: option "sbom.generator": is not an image reference');
+    expect(() => spec({ sbom: { scanner: 'x' } })).toThrow('web:image: unknown option "sbom.scanner"');
+  });
+});

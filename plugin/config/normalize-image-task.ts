@@ -69,6 +69,7 @@ export function normalizeImageTask(
     ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
     ...(options.allow.length ? { entitlements: options.allow } : {}),
     ...(options.provenance !== 'false' ? { provenance: options.provenance } : {}),
+    ...(options.sbom === false ? {} : { sbom: options.sbom === true ? {} : options.sbom }),
     ...(options.annotations.length ? { annotations: options.annotations.map(annotation) } : {}),
     pull: options.pull,
     network: options.network,

@@ -6,6 +6,7 @@
  */
 export { readGitInfo, type GitInfo, type GitRepositoryInfo, type GitUnavailable, type ReadGitInfoOptions } from './git-info';
 export { branchFromCiEnv, ciBranchVariables, type CiBranch, type Env } from './ci-branch';
+export { ciRefFromEnv, ciRefVariables, type CiRef } from './ci-ref';
 export { gitRemoteToWebUrl, stripCredentials } from './git-remote-url';
 export { readProjectMetadata, projectMetadataFrom, type ProjectMetadata } from './project-metadata';
 export { expandTagTemplates, type TagFlavor, type TagTemplateContext, type ExpandedTag, type DroppedTemplate, type TagExpansion } from './tag-templates';

@@ -177,3 +177,33 @@ describe('expandTagTemplates: flavor (docker/metadata-action)', () => {
     expect(tagsOf(['latest'], context({ flavor: { latest: 'auto' } }))).toEqual(['ghcr.io/acme/api:latest']);
   });
 });
+
+describe('expandTagTemplates: {{pr}} and {{ref}} (docker/metadata-action type=ref)', () => {
+  const pr = { pullRequest: { number: '42', variable: 'GITHUB_REF' }, branch: { name: 'feature/X', variable: 'GITHUB_HEAD_REF' } };
+  const tagBuild = { tag: { name: 'API/v1.2', variable: 'CI_COMMIT_TAG' } };
+  const cases: [string, string, Partial<TagTemplateContext>][] = [
+    ['pr-{{pr}}', 'pr-42', { ci: pr }],
+    ['{{ref}}', 'pr-42', { ci: pr }],
+    ['{{ref}}', 'api-v1.2', { ci: tagBuild }],
+    ['{{ref}}', 'feature-login', {}],
+    ['{{ref}}', 'release-2', { git: repo({ branch: undefined, detached: true }), ci: { branch: { name: 'Release/2', variable: 'CI_COMMIT_BRANCH' } } }],
+    ['{{ref}}', 'v1.4.0', { git: repo({ branch: undefined, detached: true }) }],
+    ['{{ref}}', 'main', { git: noGit, ci: { branch: { name: 'main', variable: 'CIRCLE_BRANCH' } } }],
+    ['{{branch}}-{{pr}}', 'feature-login-42', { ci: pr }],
+  ];
+  test.each(cases)('%s gives %s', (template, expected, over) => expect(tagsOf([template], context(over))).toEqual([`ghcr.io/acme/api:${expected}`]));
+
+  test('outside a pull request {{pr}} is dropped, and {{ref}} without any ref too', () => {
+    const result = expandTagTemplates(['pr-{{pr}}', '{{ref}}', 'latest'], context({ git: repo({ branch: undefined, tag: undefined, tags: [], detached: true }) }));
+    expect(result.tags.map((t) => t.tag)).toEqual(['latest']);
+    expect(result.dropped).toEqual([
+      { template: 'pr-{{pr}}', reason: 'not a pull/merge request build (no CI variable names one)' },
+      { template: '{{ref}}', reason: 'no pull request, tag or branch names this build' },
+    ]);
+  });
+
+  test('the flavor applies as to any tag, and arguments are refused', () => {
+    expect(tagsOf(['{{ref}}'], context({ ci: pr, flavor: { prefix: 'web-' } }))).toEqual(['ghcr.io/acme/api:web-pr-42']);
+    expect(errorOf(['{{pr:x}}']).message).toBe('tag template "{{pr:x}}" has {{pr:x}}, but {{pr}} takes no argument');
+  });
+});

@@ -1,4 +1,5 @@
 import { BuildkitError } from '../buildkit/errors';
+import type { CiRef } from './ci-ref';
 import { formatDate } from './format-date';
 import type { GitInfo, GitRepositoryInfo } from './git-info';
 import { isValidTag, parseImageReference } from './image-reference';
@@ -28,6 +29,8 @@ export interface TagTemplateContext {
   now: Date;
   /** Image names (without tag) that tag-only templates apply to. */
   images?: readonly string[];
+  /** The pull request, tag and branch CI variables name, for `{{pr}}` and `{{ref}}` (`ciRefFromEnv`); none when absent. */
+  ci?: CiRef;
   /** docker/metadata-action's `flavor`: applied to every rendered tag. */
   flavor?: TagFlavor;
 }
@@ -72,7 +75,7 @@ type Resolved = { value: string } | { drop: string };
 
 /** Placeholder names and what they accept, for error messages. */
 const KNOWN_PLACEHOLDERS =
-  'sha, sha:long, sha:<4-40>, branch, tag, version, version:major, version:major.minor, date[:FORMAT], commit-date[:FORMAT]';
+  'sha, sha:long, sha:<4-40>, branch, tag, pr, ref, version, version:major, version:major.minor, date[:FORMAT], commit-date[:FORMAT]';
 
 /**
  * Expand tag templates into concrete image references. Templates whose
@@ -211,6 +214,14 @@ function resolvePlaceholder(name: string, arg: string | undefined, context: TagT
       const tag = sanitizeTag(git.tag);
       return tag === '' ? { drop: `git tag "${git.tag}" has no characters usable in a tag` } : { value: tag };
     }
+    case 'pr': {
+      noArgument(name, arg);
+      const pr = context.ci?.pullRequest;
+      return pr ? { value: pr.number } : { drop: 'not a pull/merge request build (no CI variable names one)' };
+    }
+    case 'ref':
+      noArgument(name, arg);
+      return refPart(context);
     case 'version':
       return versionPart(arg, context.version);
     case 'date':
@@ -222,6 +233,21 @@ function resolvePlaceholder(name: string, arg: string | undefined, context: TagT
     default:
       throw new Error(`uses unknown placeholder {{${name}}} (known: ${KNOWN_PLACEHOLDERS})`);
   }
+}
+
+/**
+ * docker/metadata-action's `type=ref` for the build at hand: `pr-<number>`
+ * on a pull request, the tag on a tag build, else the branch (git's, or the
+ * CI's on a detached HEAD), else a git tag at HEAD; sanitized as tags are.
+ */
+function refPart(context: TagTemplateContext): Resolved {
+  const { ci, git } = context;
+  if (ci?.pullRequest) return { value: `pr-${ci.pullRequest.number}` };
+  const repo = git.kind === 'repository' ? git : undefined;
+  const name = ci?.tag?.name ?? repo?.branch ?? ci?.branch?.name ?? repo?.tag;
+  if (name === undefined) return { drop: 'no pull request, tag or branch names this build' };
+  const value = sanitizeTag(name);
+  return value === '' ? { drop: `ref "${name}" has no characters usable in a tag` } : { value };
 }
 
 function versionPart(arg: string | undefined, version: string | undefined): Resolved {

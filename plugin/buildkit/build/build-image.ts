@@ -20,7 +20,7 @@ import type { BuildSpec } from './build-spec';
 import type { ContextSource } from './context-source';
 import { buildResult, type BuildResult } from './build-result';
 import { validateCacheSpecs } from './cache-specs';
-import { explainFailure } from './explain-failure';
+import { defaultSbomGenerator, explainFailure } from './explain-failure';
 import { explainNonAsciiFilter } from './explain-non-ascii-filter';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
 import { overrideDockerfile } from './dockerfile-override';
@@ -110,7 +110,8 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
       const refused = await load.done.then(() => undefined, (e: unknown) => BuildkitError.from(e));
       if (refused && refused !== error) error = refused;
     }
-    throw explainFailure(error, { platforms: spec.platforms, progress }).forTarget(spec.name);
+    const sbomGenerator = spec.sbom ? { sbomGenerator: spec.sbom.generator ?? defaultSbomGenerator } : {};
+    throw explainFailure(error, { platforms: spec.platforms, progress, ...sbomGenerator }).forTarget(spec.name);
   }
 }
 
@@ -120,10 +121,11 @@ async function planBuildOutputs(client: BuildkitClient, spec: BuildSpec, signal?
   const store = outputs.some((o) => o.type === 'image' || o.type === 'load') ? await client.imageStore({ signal }) : undefined;
   const builder: OutputBuilder = client.address.kind === 'docker' ? { kind: 'docker', imageStore: store ?? 'classic' } : { kind: 'buildkitd' };
   const loadEngine = builder.kind === 'buildkitd' && outputs.some((o) => o.type === 'load') ? await findLoadEngine(process.env, signal) : undefined;
-  if (spec.provenance && builder.kind === 'docker' && builder.imageStore === 'classic' && outputs.some((o) => o.type === 'image' || o.type === 'load')) {
+  const attestation = spec.provenance ? 'a provenance attestation' : spec.sbom ? 'an SBOM attestation (option "sbom")' : undefined;
+  if (attestation && builder.kind === 'docker' && builder.imageStore === 'classic' && outputs.some((o) => o.type === 'image' || o.type === 'load')) {
     throw new BuildkitError(
       'invalid-argument',
-      'a provenance attestation cannot be stored by a Docker engine with the classic image store (one image per platform, no index): use a Docker engine with the containerd image store, or a standalone buildkitd',
+      `${attestation} cannot be stored by a Docker engine with the classic image store (one image per platform, no index): use a Docker engine with the containerd image store, or a standalone buildkitd`,
     );
   }
   const plan = planOutputs(outputs, {

@@ -43,6 +43,8 @@ export interface BuildSpec {
   entitlements?: readonly ('network.host' | 'security.insecure')[];
   /** SLSA provenance attestation in the exported image index (`attest:provenance`). */
   provenance?: 'min' | 'max';
+  /** SBOM attestation in the exported image index (`attest:sbom`); `generator` is the scanner image, else the frontend's default. */
+  sbom?: { generator?: string };
   /** OCI annotations on exported images (manifest level unless another is named). */
   annotations?: readonly ImageAnnotation[];
   /** Network for RUN steps: `default` (sandbox), `none` or `host` (needs the entitlement). */

@@ -68,3 +68,24 @@ describe('explainFailure', () => {
     });
   }
 });
+
+describe('explainFailure: an SBOM generator the builder cannot resolve', () => {
+  test('names the option, the image and what the builder needs', () => {
+    const said = 'failed to resolve source metadata for 127.0.0.1:5000/scan/gen:1: 127.0.0.1:5000/scan/gen:1: not found';
+    const error = explainFailure(daemonError(said), { sbomGenerator: '127.0.0.1:5000/scan/gen:1' });
+    expect(error.code).toBe('failed-precondition');
+    expect(error.message).toBe(
+      'option "sbom": the SBOM generator image "127.0.0.1:5000/scan/gen:1" could not be resolved (it said: 127.0.0.1:5000/scan/gen:1: not found): ' +
+        "the builder must be able to pull it; push a generator image (BuildKit's SBOM scanner protocol, such as docker/buildkit-syft-scanner) to a registry the builder reaches and name it in sbom.generator",
+    );
+  });
+
+  test('recognises the default generator under its docker.io name, and leaves other images alone', () => {
+    const said = 'failed to resolve source metadata for docker.io/docker/buildkit-syft-scanner:stable-1: dial tcp: lookup registry-1.docker.io: no such host';
+    expect(explainFailure(daemonError(said), { sbomGenerator: 'docker/buildkit-syft-scanner:stable-1' }).message).toStartWith(
+      'option "sbom": the SBOM generator image "docker/buildkit-syft-scanner:stable-1" could not be resolved (it said: dial tcp: lookup registry-1.docker.io: no such host)',
+    );
+    const base = daemonError('failed to resolve source metadata for docker.io/library/alpine:3: not found');
+    expect(explainFailure(base, { sbomGenerator: 'docker/buildkit-syft-scanner:stable-1' })).toBe(base);
+  });
+});

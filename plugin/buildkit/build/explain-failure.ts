@@ -10,7 +10,12 @@ export interface FailureContext {
   platforms?: readonly string[];
   /** Progress of the failed solve: which steps failed and what they printed. */
   progress?: ProgressTracker;
+  /** The SBOM generator image the build asked for (`generator=` of `attest:sbom`, else the frontend's default). */
+  sbomGenerator?: string;
 }
+
+/** The Dockerfile frontend's SBOM generator when `attest:sbom` names none. */
+export const defaultSbomGenerator = 'docker/buildkit-syft-scanner:stable-1';
 
 /**
  * Make a build failure actionable: daemon messages that only make sense to
@@ -20,7 +25,7 @@ export interface FailureContext {
  * reason ("exec format error", a compiler message) is in the step's log.
  */
 export function explainFailure(error: BuildkitError, context: FailureContext = {}): BuildkitError {
-  const explained = explainDaemonMessage(error);
+  const explained = (context.sbomGenerator && explainSbomGenerator(error, context.sbomGenerator)) || explainDaemonMessage(error);
   const logs = context.progress ? failedStepLogs(context.progress) : '';
   if (!logs) return explained;
   const hint = /exec format error/.test(logs) ? execFormatHint(context.platforms) : '';
@@ -65,6 +70,29 @@ function explainDaemonMessage(error: BuildkitError): BuildkitError {
     );
   }
   return error;
+}
+
+/**
+ * The frontend resolves the generator image before anything runs, and says
+ * only "failed to resolve source metadata for <ref>": tell which option that
+ * ref came from and what the builder needs.
+ */
+function explainSbomGenerator(error: BuildkitError, generator: string): BuildkitError | undefined {
+  const said = /failed to resolve source metadata for (\S+?): (.*)$/s.exec(error.message);
+  if (!said || !dockerHubForms(generator).includes(said[1]!)) return undefined;
+  return new BuildkitError(
+    'failed-precondition',
+    `option "sbom": the SBOM generator image "${generator}" could not be resolved (it said: ${said[2]}): the builder must be able to pull it; ` +
+      'push a generator image (BuildKit\'s SBOM scanner protocol, such as docker/buildkit-syft-scanner) to a registry the builder reaches and name it in sbom.generator',
+    { cause: error, grpcCode: error.grpcCode },
+  );
+}
+
+/** `ref` and the fully qualified names the daemon may print for it (`docker.io/[library/]…`). */
+function dockerHubForms(ref: string): string[] {
+  const first = ref.split('/')[0]!;
+  if (ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return [ref];
+  return [ref, `docker.io/${ref.includes('/') ? '' : 'library/'}${ref}`];
 }
 
 /** The last output lines of every step that failed (not merely cancelled), one block per step. */

@@ -28,6 +28,8 @@ export function dockerfileFrontendAttrs(spec: BuildSpec, locals: LocalNames): Re
   if (spec.ulimits?.length) attrs.ulimit = spec.ulimits.join(',');
   if (spec.cgroupParent) attrs['cgroup-parent'] = spec.cgroupParent;
   if (spec.provenance) attrs['attest:provenance'] = `mode=${spec.provenance}`;
+  // The value is a CSV of key=value like buildx's --attest (minus type=): empty asks for the frontend's default generator.
+  if (spec.sbom) attrs['attest:sbom'] = spec.sbom.generator ? `generator=${spec.sbom.generator}` : '';
   const hosts = Object.entries(spec.extraHosts ?? {});
   if (hosts.length) attrs['add-hosts'] = hosts.map(([host, ip]) => `${host}=${ip}`).join(',');
   for (const [name, ctx] of Object.entries(spec.namedContexts ?? {})) {
