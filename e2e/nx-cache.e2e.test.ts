@@ -15,7 +15,7 @@ import type { TreeSpec } from './support/files';
 // the project root set in project.json, in targetDefaults or by a
 // configuration; a file the context's .dockerignore keeps out; a Dockerfile
 // outside the project root; a local: named context; an image removed from the
-// engine; the builder address; a deleted tar output), runs
+// engine; the builder address; a deleted tar output; a commit), runs
 // `nx run-many -t image` through the real Nx CLI and asserts from Nx's own
 // output which tasks ran and which were replayed, and from the images (their
 // tar outputs, or the engine) that what was built or restored holds what the
@@ -57,7 +57,7 @@ function fromTar(tarFile: string, name: string): string | undefined {
 }
 
 /** The projects of the table; `hand` (hand-written inputs) is left out of the table's runs and tried alone. */
-const built = ['cfg', 'dfout', 'dot', 'libx', 'named', 'tdx'] as const;
+const built = ['cfg', 'dfout', 'dot', 'libx', 'named', 'steady', 'tdx'] as const;
 
 function tableWorkspace(builder: string, prefix: string, load: boolean): TreeSpec {
   const project = (name: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
@@ -93,6 +93,10 @@ function tableWorkspace(builder: string, prefix: string, load: boolean): TreeSpe
     'apps/dfout/own.txt': 'own\n',
     'apps/named/Dockerfile': 'FROM scratch\nCOPY --from=extra . /extra/\n',
     'apps/named/project.json': project('named', { context: 'apps/named', namedContexts: { extra: 'local:libs/named' } }),
+    // Nothing of the checkout in the image: no generated labels, a fixed SOURCE_DATE_EPOCH, plain tags.
+    'libs/steady/a.txt': 'steady1\n',
+    'apps/steady/Dockerfile': 'FROM scratch\nCOPY . /ctx/\n',
+    'apps/steady/project.json': project('steady', { context: 'libs/steady', dockerfile: 'apps/steady/Dockerfile', ociLabels: false, buildArgs: { SOURCE_DATE_EPOCH: '0' } }),
     // Inputs written by hand that miss the context.
     'apps/hand/Dockerfile': 'FROM scratch\nCOPY . /ctx/\n',
     'apps/hand/project.json': project('hand', { context: 'libs/hand', dockerfile: 'apps/hand/Dockerfile' }, { inputs: ['{projectRoot}/**/*'] }),
@@ -204,6 +208,20 @@ const rows: Row[] = [
       const report = fs.readFileSync(path.join(ws.dir, 'dist/images/apps/libx/metadata.json'), 'utf8');
       if (ctx.daemon.kind === 'docker') expect(report).toContain(socketOf({ ...ctx.daemon, address: ctx.builder }));
       expect(tar(ws, 'libx', 'ctx/a.txt')).toBe('x2\n');
+    },
+  },
+  {
+    name: 'a commit that changes no file → rebuilt where the image names the commit (default OCI labels), a hit where nothing of it is in the image',
+    change: (ws) => {
+      ws.git('commit', '-q', '--allow-empty', '-m', 'nothing a build reads');
+    },
+    ran: built.filter((p) => p !== 'steady'),
+    check: async (ws, ctx) => {
+      if (ctx.daemon.kind !== 'docker') return;
+      // The loaded image is labelled with the commit it was built at, not the one before.
+      const answer = await engineRequest(socketOf(ctx.daemon), 'GET', `/images/${encodeURIComponent(`${ctx.prefix}/libx:latest`)}/json`);
+      const labels = (JSON.parse(answer.body) as { Config: { Labels: Record<string, string> } }).Config.Labels;
+      expect(labels['org.opencontainers.image.revision']).toBe(ws.git('rev-parse', 'HEAD').trim());
     },
   },
 ];

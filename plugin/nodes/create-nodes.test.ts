@@ -39,6 +39,9 @@ async function projects(root: string, options?: unknown, nxJson: CreateNodesCont
   return Object.assign({}, ...Object.values(byFile)) as Record<string, { name: string; targets: Record<string, TargetConfiguration> }>;
 }
 
+/** The git facts the default OCI labels come from (checkout-inputs.ts): one command, the same for every such target. */
+const labelFacts = "git log -1 --format=%H%n%cI HEAD 2>/dev/null; git tag --points-at HEAD 2>/dev/null; git remote get-url origin 2>/dev/null | sed 's#//[^/@]*@#//#'; true";
+
 describe('createNodes', () => {
   test('infers an image target per Dockerfile with dependencies on the images it uses', async () => {
     const root = workspace({
@@ -82,6 +85,7 @@ describe('createNodes', () => {
         { env: 'BUILDKIT_HOST' },
         { env: 'DOCKER_HOST' },
         { env: 'DOCKER_CONTEXT' },
+        { runtime: labelFacts },
         { runtime: expect.stringMatching(/ node \S+\/dist\/check-image\.cjs dist\/images\/images\/app-a\/metadata\.json; fi;; esac$/) },
       ],
       outputs: ['{workspaceRoot}/dist/images/{projectRoot}/metadata.json', '{workspaceRoot}/dist/images/{projectRoot}/build-report.json'],
@@ -89,7 +93,7 @@ describe('createNodes', () => {
       metadata: { technologies: ['docker'], description: 'Build the image from Dockerfile with BuildKit' },
     });
     expect(p['images/base']!.targets.image!.dependsOn).toBeUndefined();
-    expect(p['images/base']!.targets.image!.inputs).toEqual(['{projectRoot}/**/*', '{projectRoot}/Dockerfile', { env: 'SOURCE_DATE_EPOCH' }, { env: 'BUILDKIT_HOST' }, { env: 'DOCKER_HOST' }, { env: 'DOCKER_CONTEXT' }, { runtime: expect.any(String) }]);
+    expect(p['images/base']!.targets.image!.inputs).toEqual(['{projectRoot}/**/*', '{projectRoot}/Dockerfile', { env: 'SOURCE_DATE_EPOCH' }, { env: 'BUILDKIT_HOST' }, { env: 'DOCKER_HOST' }, { env: 'DOCKER_CONTEXT' }, { runtime: labelFacts }, { runtime: expect.any(String) }]);
     expect(p['images/app-b']!.targets.image!.dependsOn).toEqual([{ projects: ['base'], target: 'image' }]);
     expect(p['images/app-c']!.targets.image!.dependsOn).toEqual([{ projects: ['app-b', 'web'], target: 'image' }]);
     expect(p['web']!.targets.image!.dependsOn).toEqual([{ projects: ['base'], target: 'image' }]);
@@ -193,7 +197,7 @@ describe('createNodes', () => {
       'web/Dockerfile': 'FROM a\n',
     });
     const p = await projects(root, { options: { dockerConfig: '.docker' } });
-    const runtime = (project: string) => (p[project]!.targets.image!.inputs as Array<{ runtime?: string }>).find((i) => i.runtime)?.runtime;
+    const runtime = (project: string) => (p[project]!.targets.image!.inputs as Array<{ runtime?: string }>).findLast((i) => i.runtime)?.runtime;
     expect(runtime('app')).toEndWith(' "out/app meta.json"; else node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker "out/app meta.json"; fi;; esac');
     expect(runtime('app')).toContain('then bun node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker "out/app meta.json";');
     expect(runtime('web')).toEndWith(' dist/images/web/metadata.json; else node node_modules/nx-buildkit/dist/check-image.cjs --docker-config .docker dist/images/web/metadata.json; fi;; esac');
@@ -219,6 +223,9 @@ describe('createNodes', () => {
         '{workspaceRoot}/libs/ui/**/*',
         '{projectRoot}/Dockerfile',
         '{projectRoot}/Dockerfile.dockerignore',
+        // Read for the image's labels (ociLabels, on by default).
+        '{projectRoot}/package.json',
+        '{projectRoot}/project.json',
         '!{workspaceRoot}/libs/ui/notes.draft',
         '!{workspaceRoot}/libs/ui/notes.draft/**',
         '!{workspaceRoot}/libs/ui/*.md',

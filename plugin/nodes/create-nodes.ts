@@ -9,6 +9,7 @@ import { imageExecutor, inferImageTarget } from './image-target';
 import { optionVariants } from './option-variants';
 import { readSetOf } from '../config/read-set';
 import { readSetInputs } from './read-set-inputs';
+import { checkoutInputs } from './checkout-inputs';
 import { readProjectOnDisk, type ProjectOnDisk } from './project-on-disk';
 
 /**
@@ -74,6 +75,7 @@ function inferProject(
     executor: imageExecutor,
     project: project.name,
   });
+  const checkout = checkoutInputs(variants, root);
   return {
     projects: {
       [root]: {
@@ -83,7 +85,13 @@ function inferProject(
           [options.targetName]: inferImageTarget({
             root,
             dockerfile: file,
-            readInputs: readSetInputs(variants.map((v) => readSetOf(v, root)), root, (ctx, dockerfile) => readIgnoreFile(context.workspaceRoot, ctx, dockerfile)),
+            readInputs: readSetInputs(
+              variants.map((v) => readSetOf(v, root)),
+              root,
+              (ctx, dockerfile) => readIgnoreFile(context.workspaceRoot, ctx, dockerfile),
+              checkout.files,
+            ),
+            checkoutInputs: checkout.inputs,
             variants,
             dependsOnProjects: dependencyProjects(deps),
             targetName: options.targetName,

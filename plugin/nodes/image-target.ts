@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
 import { isUnder, workspacePath } from '../config/read-set';
+import type { CheckoutInput } from './checkout-inputs';
 
 /** The executor every inferred image target runs. */
 export const imageExecutor = 'nx-buildkit:image';
@@ -29,6 +30,8 @@ export interface ImageTargetInput {
   targetName: string;
   /** Plugin-level executor option defaults. */
   defaults: Record<string, unknown>;
+  /** The git facts and CI variables its labels, tags and timestamps come from (see checkout-inputs.ts). */
+  checkoutInputs: readonly CheckoutInput[];
   /** Command whose output tells whether the pushed image the metadata file names is still in its registry (see check-image-command.ts). */
   registryCheck: string;
 }
@@ -40,7 +43,8 @@ export interface ImageTargetInput {
  * Its cache key covers what decides the image (README, "What the Nx cache
  * hashes"): every directory and file the build reads under any variant of its
  * options, wherever they are (read-set-inputs.ts), the options themselves,
- * `SOURCE_DATE_EPOCH`, the builder address variables, and the metadata files
+ * `SOURCE_DATE_EPOCH`, the builder address variables, the git facts and CI
+ * variables its labels and tags come from, and the metadata files
  * of the images it builds on, so a change of a base image rebuilds its
  * dependants instead of replaying them. Last, a runtime input asks the
  * registry or engine whether the image the target's metadata file names was
@@ -60,6 +64,7 @@ export function inferImageTarget(input: ImageTargetInput): TargetConfiguration {
       ...(deps.length > 0 ? [{ dependentTasksOutputFiles: '**/metadata.json' }] : []),
       { env: 'SOURCE_DATE_EPOCH' },
       ...builderInputs,
+      ...input.checkoutInputs,
       { runtime: input.registryCheck },
     ],
     outputs: outputsOf(input.root, input.variants),

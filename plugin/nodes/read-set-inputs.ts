@@ -26,10 +26,20 @@ export type IgnoreFileReader = (context: string, dockerfile: string) => { path: 
  * read directory or hide a Dockerfile or ignore file, and not for named
  * contexts (whether a frontend applies a named context's own `.dockerignore`
  * differs between BuildKit versions).
+ *
+ * `otherFiles` (workspace-relative) are read by the executor outside the
+ * build, e.g. the project files labels come from: hashed like the
+ * Dockerfile, and never hidden by a negation.
  */
-export function readSetInputs(variants: readonly (readonly ReadPath[])[], projectRoot: string, readIgnoreFile: IgnoreFileReader): string[] {
+export function readSetInputs(
+  variants: readonly (readonly ReadPath[])[],
+  projectRoot: string,
+  readIgnoreFile: IgnoreFileReader,
+  otherFiles: readonly string[] = [],
+): string[] {
   const dirs = new Map<string, { named: boolean; ignores: Set<string> }>();
-  const files = new Set<string>();
+  // Files read whatever an ignore file says: the Dockerfiles, the ignore files, and `otherFiles`.
+  const files = new Set<string>(otherFiles);
   const dockerfiles = new Set<string>();
   for (const reads of variants) {
     const context = reads.find((r) => r.field === 'context')!.path;
