@@ -72,7 +72,7 @@ export class PrivateBuildkitd implements AsyncDisposable {
     if (reason) throw new Error(`cannot start a private buildkitd: ${reason}`);
     const env = e2eEnvironment();
     // /tmp, not os.tmpdir(): the socket path must stay short.
-    const dir = fs.mkdtempSync(path.join(fs.existsSync('/tmp') ? '/tmp' : '/var/tmp', 'nxbk-'));
+    const dir = fs.mkdtempSync(path.join(fs.existsSync('/tmp') ? '/tmp' : '/var/tmp', 'nxbkd-'));
     const daemon = new PrivateBuildkitd(dir, buildkitdBinary()!);
     const registries = [env.registry!, ...(env.registryAuth ? [env.registryAuth.address] : [])];
     fs.writeFileSync(path.join(dir, 'buildkitd.toml'), [

@@ -7,7 +7,7 @@ const update: SolveStatus = { vertexes: [], statuses: [], logs: [], warnings: []
 
 /** A client over a fake Control API (the constructor is private: the prototype is enough for solve()). */
 function clientWith(control: { status(ref: string): AsyncGenerator<SolveStatus>; solve(): Promise<unknown> }): BuildkitClient {
-  return Object.assign(Object.create(BuildkitClient.prototype) as BuildkitClient, { control, sessions: new Map(), live: new Set() });
+  return Object.assign(Object.create(BuildkitClient.prototype) as BuildkitClient, { control, sessions: new Map(), live: new Set(), hangListeners: new Set(), hangTimeoutMs: 20_000 });
 }
 
 describe('BuildkitClient.solve progress', () => {
