@@ -49,7 +49,7 @@ const sessionMemoryMs = 60_000;
 const sessionSettleMs = 250;
 /** How long a failed solve waits to learn whether the daemon still answers. */
 const reachableCheckMs = 2_000;
-/** How often a running solve's daemon is asked whether it still answers. */
+/** How often a running solve's daemon is asked whether it still answers (at most; shorter hang timeouts ask more often). */
 const livenessIntervalMs = 5_000;
 /** Default of {@link ConnectOptions.hangTimeoutMs}. */
 const defaultHangTimeoutMs = 20_000;
@@ -255,7 +255,7 @@ export class BuildkitClient implements AsyncDisposable {
     if (!this.livenessTimer) {
       this.livenessTimer = setInterval(() => {
         this.livenessCheck ??= this.checkLiveness().finally(() => (this.livenessCheck = undefined));
-      }, livenessIntervalMs);
+      }, Math.min(livenessIntervalMs, this.hangTimeoutMs / 4));
       this.livenessTimer.unref?.();
     }
     return () => {
