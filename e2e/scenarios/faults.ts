@@ -165,6 +165,8 @@ interface PrivateDaemon extends AsyncDisposable {
   readonly pid: number;
   kill(signal?: NodeJS.Signals): Promise<void>;
   restart(): Promise<void>;
+  /** Freeze the daemon (SIGSTOP); kill() ends it even then. */
+  pause(): void;
 }
 
 interface PrivateDaemonKind {
@@ -252,6 +254,53 @@ async function daemonDiesMidRun(kind: PrivateDaemonKind): Promise<void> {
   assert.equal(again.openSessionsAfter, 0);
 }
 
+/**
+ * Two targets sleep in RUN steps and a third has finished when the daemon is
+ * frozen (SIGSTOP): the run returns within 40 s, the sleepers failed saying
+ * the builder stopped answering (not retried), the finished one kept its
+ * output, and every session is closed.
+ */
+async function daemonHangsMidRun(kind: PrivateDaemonKind): Promise<void> {
+  const unavailable = kind.unavailable();
+  if (unavailable) skip(`no private ${kind.name}: ${unavailable}`);
+  using tmp = tempDir();
+  const contextDir = path.join(tmp.dir, 'ctx');
+  const marker = `sleep ${400 + (Date.now() % 500)}`;
+  writeTree(contextDir, {
+    Dockerfile: `FROM nxbk-base\nARG N\nRUN echo "$N" && ${marker}\n`,
+    'Quick.Dockerfile': `FROM nxbk-base\nRUN echo ${Date.now()} > /n\n`,
+  });
+  await using daemon = await kind.start();
+  await using client = await BuildkitClient.connect({ address: daemon.address });
+  const running = new Set<string>();
+  const ended = new Set<string>();
+  const run = runTargets(client, [
+    target('quick', spec('quick', contextDir, path.join(tmp.dir, 'quick'), { dockerfile: path.join(contextDir, 'Quick.Dockerfile') })),
+    ...['s1', 's2'].map((id) => target(id, spec(id, contextDir, path.join(tmp.dir, id), { buildArgs: { N: id } }))),
+  ], {
+    concurrency: 3,
+    mode: 'keep-going',
+    onEvent: (e) => {
+      if (e.type === 'end') ended.add(e.outcome.id);
+      if (e.type === 'status' && e.status.vertexes.some((v) => v.name.includes(marker) && v.started && !v.completed)) running.add(e.id);
+    },
+  });
+  await waitFor('both sleeping RUN steps to run and the quick target to end', () => running.size === 2 && ended.has('quick'), 60_000);
+  const stoppedAt = Date.now();
+  daemon.pause();
+  const report = await run;
+  const took = Date.now() - stoppedAt;
+  assert.ok(took < 40_000, `runTargets returned ${took} ms after the daemon stopped`);
+  assert.deepEqual(statuses(report), { quick: 'succeeded', s1: 'failed', s2: 'failed' }, JSON.stringify(report.outcomes.map((o) => errorOf(report, o.id))));
+  for (const id of ['s1', 's2']) {
+    const message = errorOf(report, id);
+    assert.ok(message.startsWith(`${id}: `), message);
+    assert.ok(message.includes(`the builder at ${daemon.address} stopped answering`), message);
+  }
+  assert.ok(fs.existsSync(path.join(tmp.dir, 'quick', 'n')), 'the target that finished before the hang kept its output');
+  assert.equal(report.openSessionsAfter, 0, 'every session of the run is closed');
+}
+
 export const faultScenarios: Scenario[] = [
   {
     name: 'the daemon dies mid-run: every target fails naming the builder within 30 s, no session or process is left; after a restart the same client builds again',
@@ -264,48 +313,14 @@ export const faultScenarios: Scenario[] = [
     run: () => daemonDiesMidRun(privateDaemons.buildkitd),
   },
   {
+    name: 'the daemon hangs mid-run (SIGSTOP): the running targets fail within 40 s saying the builder stopped answering, a finished one keeps its result, no session is left',
+    perDaemon: false,
+    run: () => daemonHangsMidRun(privateDaemons.engine),
+  },
+  {
     name: 'a standalone buildkitd hangs mid-run (SIGSTOP): the running targets fail within 40 s saying the builder stopped answering, a finished one keeps its result, no session is left',
     perDaemon: false,
-    async run() {
-      const unavailable = PrivateBuildkitd.unavailableReason();
-      if (unavailable) skip(`no private buildkitd: ${unavailable}`);
-      using tmp = tempDir();
-      const contextDir = path.join(tmp.dir, 'ctx');
-      const marker = `sleep ${400 + (Date.now() % 500)}`;
-      writeTree(contextDir, {
-        Dockerfile: `FROM nxbk-base\nARG N\nRUN echo "$N" && ${marker}\n`,
-        'Quick.Dockerfile': `FROM nxbk-base\nRUN echo ${Date.now()} > /n\n`,
-      });
-      await using daemon = await PrivateBuildkitd.start();
-      await using client = await BuildkitClient.connect({ address: daemon.address });
-      const running = new Set<string>();
-      const ended = new Set<string>();
-      const run = runTargets(client, [
-        target('quick', spec('quick', contextDir, path.join(tmp.dir, 'quick'), { dockerfile: path.join(contextDir, 'Quick.Dockerfile') })),
-        ...['s1', 's2'].map((id) => target(id, spec(id, contextDir, path.join(tmp.dir, id), { buildArgs: { N: id } }))),
-      ], {
-        concurrency: 3,
-        mode: 'keep-going',
-        onEvent: (e) => {
-          if (e.type === 'end') ended.add(e.outcome.id);
-          if (e.type === 'status' && e.status.vertexes.some((v) => v.name.includes(marker) && v.started && !v.completed)) running.add(e.id);
-        },
-      });
-      await waitFor('both sleeping RUN steps to run and the quick target to end', () => running.size === 2 && ended.has('quick'), 60_000);
-      const stoppedAt = Date.now();
-      daemon.pause();
-      const report = await run;
-      const took = Date.now() - stoppedAt;
-      assert.ok(took < 40_000, `runTargets returned ${took} ms after the daemon stopped`);
-      assert.deepEqual(statuses(report), { quick: 'succeeded', s1: 'failed', s2: 'failed' }, JSON.stringify(report.outcomes.map((o) => errorOf(report, o.id))));
-      for (const id of ['s1', 's2']) {
-        const message = errorOf(report, id);
-        assert.ok(message.startsWith(`${id}: `), message);
-        assert.ok(message.includes(`the builder at ${daemon.address} stopped answering`), message);
-      }
-      assert.ok(fs.existsSync(path.join(tmp.dir, 'quick', 'n')), 'the target that finished before the hang kept its output');
-      assert.equal(report.openSessionsAfter, 0, 'every session of the run is closed');
-    },
+    run: () => daemonHangsMidRun(privateDaemons.buildkitd),
   },
   {
     name: "the shared session's connection is cut under a DiffCopy: without retries its targets fail saying so, with retries it is reopened and they succeed; an isolated target is unaffected",

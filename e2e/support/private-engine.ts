@@ -140,8 +140,11 @@ export class PrivateEngine implements AsyncDisposable {
     if (!child) return;
     const pid = this.daemonPid || childPid(child.pid!);
     try {
-      if (pid) process.kill(pid, signal);
-      else child.kill('SIGKILL');
+      // A stopped process keeps a SIGTERM pending until it runs again.
+      if (pid) {
+        process.kill(pid, signal);
+        if (signal !== 'SIGKILL') process.kill(pid, 'SIGCONT');
+      } else child.kill('SIGKILL');
     } catch {
       // Already gone.
     }
@@ -153,6 +156,11 @@ export class PrivateEngine implements AsyncDisposable {
     this.daemonPid = 0;
     this.unshare = undefined;
     process.off('exit', this.onExit);
+  }
+
+  /** Freeze dockerd (SIGSTOP): it keeps its connections and answers nothing. */
+  pause(): void {
+    if (this.daemonPid) process.kill(this.daemonPid, 'SIGSTOP');
   }
 
   /** Stop gracefully (SIGTERM, then SIGKILL), unmount leftovers and remove the state. */
