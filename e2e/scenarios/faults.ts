@@ -19,6 +19,7 @@ import { e2eEnvironment } from '../support/daemons';
 import { tempDir, writeTree } from '../support/files';
 import { skip } from '../support/skip';
 import { isAlive, PrivateEngine } from '../support/private-engine';
+import { PrivateBuildkitd } from '../support/private-buildkitd';
 import { runLoad } from '../soak/run-load';
 import type { Scenario, ScenarioContext } from './foundation';
 
@@ -157,77 +158,169 @@ async function flakyProxy(upstream: { host: string; port: number }): Promise<{ p
   return state;
 }
 
+/** A daemon of our own that a test may kill and restart. */
+interface PrivateDaemon extends AsyncDisposable {
+  readonly address: string;
+  /** Host PID of the daemon process (0 when it is not running). */
+  readonly pid: number;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  restart(): Promise<void>;
+  /** Freeze the daemon (SIGSTOP); kill() ends it even then. */
+  pause(): void;
+}
+
+interface PrivateDaemonKind {
+  name: string;
+  unavailable(): string | undefined;
+  start(): Promise<PrivateDaemon>;
+}
+
+const privateDaemons = {
+  engine: { name: 'Docker engine', unavailable: () => PrivateEngine.unavailableReason(), start: () => PrivateEngine.start() },
+  buildkitd: { name: 'buildkitd', unavailable: () => PrivateBuildkitd.unavailableReason(), start: () => PrivateBuildkitd.start() },
+} satisfies Record<string, PrivateDaemonKind>;
+
+/**
+ * Six targets (one forwarding an SSH key) sleep in RUN steps when the
+ * daemon is killed: each fails within 30 s naming the builder, after the
+ * default retries; no session, process or RUN step is left; after a restart
+ * the same client builds again.
+ */
+async function daemonDiesMidRun(kind: PrivateDaemonKind): Promise<void> {
+  const unavailable = kind.unavailable();
+  if (unavailable) skip(`no private ${kind.name}: ${unavailable}`);
+  using tmp = tempDir();
+  const contextDir = path.join(tmp.dir, 'ctx');
+  // A sleep length unique to this run, to find exactly its RUN steps on this machine.
+  const seconds = 400 + (Date.now() % 500);
+  const marker = `sleep ${seconds}`;
+  const key = path.join(tmp.dir, 'id_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'faults', '-f', key], { stdio: 'ignore' });
+  writeTree(contextDir, {
+    Dockerfile: `FROM nxbk-base\nARG N\nRUN echo "$N" && ${marker}\n`,
+    'Ssh.Dockerfile': `FROM nxbk-base\nARG N\nRUN --mount=type=ssh,id=deploy echo "$N" && ${marker}\n`,
+    'Quick.Dockerfile': 'FROM nxbk-base\nARG N\nRUN echo "$N" > /n\n',
+  });
+  await using engine = await kind.start();
+  const baseline = descendants();
+  await using client = await BuildkitClient.connect({ address: engine.address });
+  const targets = Array.from({ length: 6 }, (_, i) => target(`t${i}`, spec(`t${i}`, contextDir, path.join(tmp.dir, `o${i}`), {
+    buildArgs: { N: String(i) },
+    // One target forwards an SSH key: a private ssh-agent process of ours runs while it builds.
+    ...(i === 5 ? { dockerfile: path.join(contextDir, 'Ssh.Dockerfile'), ssh: [{ id: 'deploy', paths: [key] }] } : {}),
+  })));
+  const running = new Set<string>();
+  const retries: Array<Extract<RunEvent, { type: 'retry' }>> = [];
+  const run = runTargets(client, targets, {
+    concurrency: 6,
+    mode: 'keep-going',
+    onEvent: (e) => {
+      if (e.type === 'retry') retries.push(e);
+      if (e.type === 'status' && e.status.vertexes.some((v) => v.name.includes(marker) && v.started && !v.completed)) running.add(e.id);
+    },
+  });
+  const sleeping = () => spawnSync('pgrep', ['-f', `^${marker}$`]).status === 0;
+  await waitFor('all six RUN steps to run', () => running.size === 6 && sleeping(), 60_000);
+  const ours = [...descendants()].filter((p) => !baseline.has(p)).map(commandOf);
+  assert.ok(ours.some((c) => c.includes('ssh-agent')), `a private ssh-agent runs while building (${ours.join('; ')})`);
+
+  const killedAt = Date.now();
+  const daemonPid = engine.pid;
+  await engine.kill('SIGKILL');
+  const report = await run;
+  const took = Date.now() - killedAt;
+  assert.ok(took < 30_000, `runTargets returned ${took} ms after the daemon died`);
+  assert.deepEqual(Object.values(statuses(report)), Array(6).fill('failed'));
+  for (const t of targets) {
+    const message = errorOf(report, t.id);
+    assert.ok(message.startsWith(`${t.id}: `), message);
+    assert.ok(message.includes(engine.address), `the error names the builder: ${message}`);
+    assert.match(message, /lost the connection to the builder|cannot reach the builder/);
+  }
+  // Transient: retried (default policy, 2 retries), each retry announced, and bounded.
+  assert.ok(report.outcomes.every((o) => o.attempts === 3), `attempts: ${report.outcomes.map((o) => o.attempts)}`);
+  assert.equal(retries.length, 12);
+  assert.equal(report.openSessionsAfter, 0, 'every session of the run is closed');
+  assert.equal(client.openSessionCount, 0);
+  assert.equal(isAlive(daemonPid), false, `${kind.name} is gone`);
+  assert.equal(sleeping(), false, 'no RUN step of the dead daemon still runs');
+  await waitFor('our child processes to end', () => [...descendants()].every((p) => baseline.has(p) && isAlive(p)), 5_000)
+    .catch(() => assert.fail(`left behind: ${[...descendants()].filter((p) => !baseline.has(p)).map(commandOf).join('; ')}`));
+
+  await engine.restart();
+  const again = await runTargets(client, targets.map((t) => ({ ...t, spec: { ...t.spec, dockerfile: path.join(contextDir, 'Quick.Dockerfile'), ssh: [] } })), { concurrency: 6, mode: 'keep-going' });
+  assert.deepEqual(Object.values(statuses(again)), Array(6).fill('succeeded'), JSON.stringify(again.outcomes.map((o) => errorOf(again, o.id))));
+  for (let i = 0; i < 6; i++) assert.equal(fs.readFileSync(path.join(tmp.dir, `o${i}`, 'n'), 'utf8').trim(), String(i));
+  assert.equal(again.openSessionsAfter, 0);
+}
+
+/**
+ * Two targets sleep in RUN steps and a third has finished when the daemon is
+ * frozen (SIGSTOP): the run returns within 40 s, the sleepers failed saying
+ * the builder stopped answering (not retried), the finished one kept its
+ * output, and every session is closed.
+ */
+async function daemonHangsMidRun(kind: PrivateDaemonKind): Promise<void> {
+  const unavailable = kind.unavailable();
+  if (unavailable) skip(`no private ${kind.name}: ${unavailable}`);
+  using tmp = tempDir();
+  const contextDir = path.join(tmp.dir, 'ctx');
+  const marker = `sleep ${400 + (Date.now() % 500)}`;
+  writeTree(contextDir, {
+    Dockerfile: `FROM nxbk-base\nARG N\nRUN echo "$N" && ${marker}\n`,
+    'Quick.Dockerfile': `FROM nxbk-base\nRUN echo ${Date.now()} > /n\n`,
+  });
+  await using daemon = await kind.start();
+  await using client = await BuildkitClient.connect({ address: daemon.address });
+  const running = new Set<string>();
+  const ended = new Set<string>();
+  const run = runTargets(client, [
+    target('quick', spec('quick', contextDir, path.join(tmp.dir, 'quick'), { dockerfile: path.join(contextDir, 'Quick.Dockerfile') })),
+    ...['s1', 's2'].map((id) => target(id, spec(id, contextDir, path.join(tmp.dir, id), { buildArgs: { N: id } }))),
+  ], {
+    concurrency: 3,
+    mode: 'keep-going',
+    onEvent: (e) => {
+      if (e.type === 'end') ended.add(e.outcome.id);
+      if (e.type === 'status' && e.status.vertexes.some((v) => v.name.includes(marker) && v.started && !v.completed)) running.add(e.id);
+    },
+  });
+  await waitFor('both sleeping RUN steps to run and the quick target to end', () => running.size === 2 && ended.has('quick'), 60_000);
+  const stoppedAt = Date.now();
+  daemon.pause();
+  const report = await run;
+  const took = Date.now() - stoppedAt;
+  assert.ok(took < 40_000, `runTargets returned ${took} ms after the daemon stopped`);
+  assert.deepEqual(statuses(report), { quick: 'succeeded', s1: 'failed', s2: 'failed' }, JSON.stringify(report.outcomes.map((o) => errorOf(report, o.id))));
+  for (const id of ['s1', 's2']) {
+    const message = errorOf(report, id);
+    assert.ok(message.startsWith(`${id}: `), message);
+    assert.ok(message.includes(`the builder at ${daemon.address} stopped answering`), message);
+  }
+  assert.ok(fs.existsSync(path.join(tmp.dir, 'quick', 'n')), 'the target that finished before the hang kept its output');
+  assert.equal(report.openSessionsAfter, 0, 'every session of the run is closed');
+}
+
 export const faultScenarios: Scenario[] = [
   {
     name: 'the daemon dies mid-run: every target fails naming the builder within 30 s, no session or process is left; after a restart the same client builds again',
     perDaemon: false,
-    async run() {
-      const unavailable = PrivateEngine.unavailableReason();
-      if (unavailable) skip(`no private engine: ${unavailable}`);
-      using tmp = tempDir();
-      const contextDir = path.join(tmp.dir, 'ctx');
-      // A sleep length unique to this run, to find exactly its RUN steps on this machine.
-      const seconds = 400 + (Date.now() % 500);
-      const marker = `sleep ${seconds}`;
-      const key = path.join(tmp.dir, 'id_ed25519');
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'faults', '-f', key], { stdio: 'ignore' });
-      writeTree(contextDir, {
-        Dockerfile: `FROM nxbk-base\nARG N\nRUN echo "$N" && ${marker}\n`,
-        'Ssh.Dockerfile': `FROM nxbk-base\nARG N\nRUN --mount=type=ssh,id=deploy echo "$N" && ${marker}\n`,
-        'Quick.Dockerfile': 'FROM nxbk-base\nARG N\nRUN echo "$N" > /n\n',
-      });
-      await using engine = await PrivateEngine.start();
-      const baseline = descendants();
-      await using client = await BuildkitClient.connect({ address: engine.address });
-      const targets = Array.from({ length: 6 }, (_, i) => target(`t${i}`, spec(`t${i}`, contextDir, path.join(tmp.dir, `o${i}`), {
-        buildArgs: { N: String(i) },
-        // One target forwards an SSH key: a private ssh-agent process of ours runs while it builds.
-        ...(i === 5 ? { dockerfile: path.join(contextDir, 'Ssh.Dockerfile'), ssh: [{ id: 'deploy', paths: [key] }] } : {}),
-      })));
-      const running = new Set<string>();
-      const retries: Array<Extract<RunEvent, { type: 'retry' }>> = [];
-      const run = runTargets(client, targets, {
-        concurrency: 6,
-        mode: 'keep-going',
-        onEvent: (e) => {
-          if (e.type === 'retry') retries.push(e);
-          if (e.type === 'status' && e.status.vertexes.some((v) => v.name.includes(marker) && v.started && !v.completed)) running.add(e.id);
-        },
-      });
-      const sleeping = () => spawnSync('pgrep', ['-f', `^${marker}$`]).status === 0;
-      await waitFor('all six RUN steps to run', () => running.size === 6 && sleeping(), 60_000);
-      const ours = [...descendants()].filter((p) => !baseline.has(p)).map(commandOf);
-      assert.ok(ours.some((c) => c.includes('ssh-agent')), `a private ssh-agent runs while building (${ours.join('; ')})`);
-
-      const killedAt = Date.now();
-      const dockerd = engine.dockerdPid;
-      await engine.kill('SIGKILL');
-      const report = await run;
-      const took = Date.now() - killedAt;
-      assert.ok(took < 30_000, `runTargets returned ${took} ms after the daemon died`);
-      assert.deepEqual(Object.values(statuses(report)), Array(6).fill('failed'));
-      for (const t of targets) {
-        const message = errorOf(report, t.id);
-        assert.ok(message.startsWith(`${t.id}: `), message);
-        assert.ok(message.includes(engine.address), `the error names the builder: ${message}`);
-        assert.match(message, /lost the connection to the builder|cannot reach the builder/);
-      }
-      // Transient: retried (default policy, 2 retries), each retry announced, and bounded.
-      assert.ok(report.outcomes.every((o) => o.attempts === 3), `attempts: ${report.outcomes.map((o) => o.attempts)}`);
-      assert.equal(retries.length, 12);
-      assert.equal(report.openSessionsAfter, 0, 'every session of the run is closed');
-      assert.equal(client.openSessionCount, 0);
-      assert.equal(isAlive(dockerd), false, 'dockerd is gone');
-      assert.equal(sleeping(), false, 'no RUN step of the dead daemon still runs');
-      await waitFor('our child processes to end', () => [...descendants()].every((p) => baseline.has(p) && isAlive(p)), 5_000)
-        .catch(() => assert.fail(`left behind: ${[...descendants()].filter((p) => !baseline.has(p)).map(commandOf).join('; ')}`));
-
-      await engine.restart();
-      const again = await runTargets(client, targets.map((t) => ({ ...t, spec: { ...t.spec, dockerfile: path.join(contextDir, 'Quick.Dockerfile'), ssh: [] } })), { concurrency: 6, mode: 'keep-going' });
-      assert.deepEqual(Object.values(statuses(again)), Array(6).fill('succeeded'), JSON.stringify(again.outcomes.map((o) => errorOf(again, o.id))));
-      for (let i = 0; i < 6; i++) assert.equal(fs.readFileSync(path.join(tmp.dir, `o${i}`, 'n'), 'utf8').trim(), String(i));
-      assert.equal(again.openSessionsAfter, 0);
-    },
+    run: () => daemonDiesMidRun(privateDaemons.engine),
+  },
+  {
+    name: 'a standalone buildkitd dies mid-run: every target fails naming the builder within 30 s, no session or process is left; after a restart the same client builds again',
+    perDaemon: false,
+    run: () => daemonDiesMidRun(privateDaemons.buildkitd),
+  },
+  {
+    name: 'the daemon hangs mid-run (SIGSTOP): the running targets fail within 40 s saying the builder stopped answering, a finished one keeps its result, no session is left',
+    perDaemon: false,
+    run: () => daemonHangsMidRun(privateDaemons.engine),
+  },
+  {
+    name: 'a standalone buildkitd hangs mid-run (SIGSTOP): the running targets fail within 40 s saying the builder stopped answering, a finished one keeps its result, no session is left',
+    perDaemon: false,
+    run: () => daemonHangsMidRun(privateDaemons.buildkitd),
   },
   {
     name: "the shared session's connection is cut under a DiffCopy: without retries its targets fail saying so, with retries it is reopened and they succeed; an isolated target is unaffected",

@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import {
-  BuildkitClient, BuildkitError, createPathFilter, FileSendProvider, FileSyncProvider, readDockerignore,
-  type DiffCopyRequest, type RequestFilterFactory, type SyncedDir,
+  BuildkitClient, BuildkitError, buildImage, createPathFilter, FileSendProvider, FileSyncProvider, readDockerignore,
+  type BuildSpec, type DiffCopyRequest, type RequestFilterFactory, type SyncedDir,
 } from '../../plugin/buildkit/index';
+import { runTargets } from '../../plugin/engine/run-engine';
 import { buildkitMinor } from '../support/buildkit-minor';
 import { readTree, tempDir, writeTree, type TreeSpec } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
@@ -341,6 +343,54 @@ export const filesyncScenarios: Scenario[] = [
       assert.equal(result.exported?.['out/sums'], `file 644 ${sha(big)}  big.bin\n${sha(other)}  other.bin\n`);
       assert.equal(result.exported?.['out/small']?.replace(/\s+/g, ' ').trim(), 'file 644 300');
       assert.ok(result.sync.counters.bytesSent >= big.length + other.length, `sent ${result.sync.counters.bytesSent} bytes`);
+    },
+  },
+  {
+    name: 'a non-ASCII .dockerignore line and COPY of a non-ASCII path: the ignored file stays out, the copied one arrives, and no filter header is lost (own session, shared, isolated)',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir('nxbk-filesync-ascii-');
+      const nonce = `${Date.now()}-${randomBytes(4).toString('hex')}`;
+      const contextDir = path.join(tmp.dir, 'contexte é');
+      writeTree(contextDir, {
+        '.dockerignore': 'données/secret.txt\n*.log\n',
+        'données/secret.txt': `${secret} ${nonce}\n`,
+        'données/visible.txt': `visible ${nonce}\n`,
+        'trace.log': 'log\n',
+        'plain.txt': `plain ${nonce}\n`,
+        Dockerfile: 'FROM scratch\nCOPY données /picked/\nCOPY . /all/\n',
+      });
+      const expected = {
+        all: 'dir 755',
+        'all/.dockerignore': 'file 644 données/secret.txt\n*.log\n',
+        'all/Dockerfile': 'file 644 FROM scratch\nCOPY données /picked/\nCOPY . /all/\n',
+        'all/données': 'dir 755',
+        'all/données/visible.txt': `file 644 visible ${nonce}\n`,
+        'all/plain.txt': `file 644 plain ${nonce}\n`,
+        picked: 'dir 755',
+        'picked/visible.txt': `file 644 visible ${nonce}\n`,
+      };
+      const spec = (name: string): BuildSpec => ({
+        name, contextDir, dockerfile: path.join(contextDir, 'Dockerfile'), network: 'none', auth: false,
+        outputs: [{ type: 'local', dest: path.join(tmp.dir, name) }],
+      });
+      // A filter header the daemon sends raw with non-ASCII characters is dropped by grpc-js, which says so in its log.
+      const dropped: string[] = [];
+      grpc.setLogger({ ...console, error: (...args: unknown[]) => { dropped.push(args.join(' ')); console.error(...args); } });
+      try {
+        await using client = await BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
+        await buildImage(client, spec('own'));
+        const report = await runTargets(client, [
+          { id: 'shared', spec: spec('shared'), dependsOn: [], contextPolicy: 'shared' },
+          { id: 'isolated', spec: spec('isolated'), dependsOn: [], contextPolicy: 'isolated' },
+        ], { concurrency: 2, mode: 'keep-going', sharedKey: `e2e-ascii-${nonce}`, retries: false });
+        assert.deepEqual(report.outcomes.map((o) => [o.id, o.status, 'error' in o ? String(o.error) : '']), [['shared', 'succeeded', ''], ['isolated', 'succeeded', '']]);
+      } finally {
+        grpc.setLogger(console);
+      }
+      for (const name of ['own', 'shared', 'isolated']) assert.deepEqual(readTree(path.join(tmp.dir, name)), expected, name);
+      const lost = dropped.filter((l) => /metadata entry (exclude-patterns|include-patterns|followpaths)/.test(l));
+      assert.deepEqual(lost, [], 'the daemon was never handed a non-ASCII filter header it cannot pass');
     },
   },
 ];

@@ -28,7 +28,7 @@ const dockerCli = '/usr/bin/docker';
 export class PrivateEngine implements AsyncDisposable {
   private unshare: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
-  private pid = 0;
+  private daemonPid = 0;
   private readonly onExit = () => this.killNow();
 
   private constructor(
@@ -77,12 +77,17 @@ export class PrivateEngine implements AsyncDisposable {
 
   /** Host PID of dockerd (0 when it is not running). */
   get dockerdPid(): number {
-    return this.pid;
+    return this.daemonPid;
+  }
+
+  /** Host PID of the daemon (dockerd), as for other private daemons. */
+  get pid(): number {
+    return this.daemonPid;
   }
 
   /** True while dockerd runs. */
   get running(): boolean {
-    return this.pid !== 0 && isAlive(this.pid);
+    return this.daemonPid !== 0 && isAlive(this.daemonPid);
   }
 
   /**
@@ -122,7 +127,7 @@ export class PrivateEngine implements AsyncDisposable {
         if (Date.now() > deadline) throw new Error(`the private dockerd did not answer within ${timeoutMs} ms:\n${this.logTail()}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      this.pid = childPid(child.pid!);
+      this.daemonPid = childPid(child.pid!);
     } catch (err) {
       await this.kill('SIGKILL');
       throw err;
@@ -133,10 +138,13 @@ export class PrivateEngine implements AsyncDisposable {
   async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 15_000): Promise<void> {
     const child = this.unshare;
     if (!child) return;
-    const pid = this.pid || childPid(child.pid!);
+    const pid = this.daemonPid || childPid(child.pid!);
     try {
-      if (pid) process.kill(pid, signal);
-      else child.kill('SIGKILL');
+      // A stopped process keeps a SIGTERM pending until it runs again.
+      if (pid) {
+        process.kill(pid, signal);
+        if (signal !== 'SIGKILL') process.kill(pid, 'SIGCONT');
+      } else child.kill('SIGKILL');
     } catch {
       // Already gone.
     }
@@ -145,9 +153,14 @@ export class PrivateEngine implements AsyncDisposable {
       this.killNow();
       await this.exited;
     }
-    this.pid = 0;
+    this.daemonPid = 0;
     this.unshare = undefined;
     process.off('exit', this.onExit);
+  }
+
+  /** Freeze dockerd (SIGSTOP): it keeps its connections and answers nothing. */
+  pause(): void {
+    if (this.daemonPid) process.kill(this.daemonPid, 'SIGSTOP');
   }
 
   /** Stop gracefully (SIGTERM, then SIGKILL), unmount leftovers and remove the state. */
@@ -172,7 +185,7 @@ export class PrivateEngine implements AsyncDisposable {
 
   /** Synchronous last resort (process exit): SIGKILL dockerd, so its namespace dies with it. */
   private killNow(): void {
-    for (const pid of [this.pid, this.unshare?.pid ?? 0]) {
+    for (const pid of [this.daemonPid, this.unshare?.pid ?? 0]) {
       try {
         if (pid) process.kill(pid, 'SIGKILL');
       } catch {

@@ -6,9 +6,59 @@ import { BuildkitError } from './errors';
 const update: SolveStatus = { vertexes: [], statuses: [], logs: [], warnings: [] } as unknown as SolveStatus;
 
 /** A client over a fake Control API (the constructor is private: the prototype is enough for solve()). */
-function clientWith(control: { status(ref: string): AsyncGenerator<SolveStatus>; solve(): Promise<unknown> }): BuildkitClient {
-  return Object.assign(Object.create(BuildkitClient.prototype) as BuildkitClient, { control, sessions: new Map(), live: new Set() });
+function clientWith(
+  control: { status(ref: string): AsyncGenerator<SolveStatus>; solve(request: unknown, options: { signal?: AbortSignal }): Promise<unknown>; listWorkers?(options: { timeoutMs?: number }): Promise<unknown> },
+  hangTimeoutMs = 20_000,
+): BuildkitClient {
+  const address = { display: 'unix:///run/test.sock' };
+  return Object.assign(Object.create(BuildkitClient.prototype) as BuildkitClient, {
+    control, sessions: new Map(), live: new Set(), hangListeners: new Set(), hangTimeoutMs, channel: { address },
+  });
 }
+
+/** A solve that runs until it is aborted. */
+const endless = (_request: unknown, options: { signal?: AbortSignal }) =>
+  new Promise<never>((_, reject) => options.signal?.addEventListener('abort', () => reject(new BuildkitError('cancelled', 'context canceled'))));
+
+describe('BuildkitClient.solve on a daemon that stops answering', () => {
+  test('no answer to the liveness question within hangTimeoutMs ends the running solves, saying so', async () => {
+    const asked: Array<number | undefined> = [];
+    const client = clientWith({
+      async *status() {},
+      solve: endless,
+      listWorkers: async (options) => {
+        asked.push(options.timeoutMs);
+        await new Promise((r) => setTimeout(r, options.timeoutMs));
+        throw new BuildkitError('deadline-exceeded', 'ListWorkers: no answer within 0.2 s (deadline exceeded)');
+      },
+    }, 200);
+    const started = Date.now();
+    const results = await Promise.allSettled([client.solve({ session: 's', frontend: 'dockerfile.v0' }), client.solve({ session: 't', frontend: 'dockerfile.v0' })]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      const e = (r as PromiseRejectedResult).reason as BuildkitError;
+      expect(e.code).toBe('deadline-exceeded');
+      expect(e.message).toBe('the builder at unix:///run/test.sock stopped answering: no answer to ListWorkers within 0.2 s while the build ran (is the daemon stopped or stuck?)');
+    }
+    // One question at a time for both solves, each with the hang timeout as its deadline.
+    expect(asked).toEqual([200]);
+  });
+
+  test('a daemon that answers, or fails otherwise (lost connection), does not end the solve', async () => {
+    let calls = 0;
+    const client = clientWith({
+      async *status() {},
+      solve: () => new Promise((r) => setTimeout(() => r({ exporterResponse: {} }), 400)),
+      listWorkers: async () => {
+        if (++calls % 2) return [];
+        throw new BuildkitError('unavailable', 'connection refused');
+      },
+    }, 200);
+    await client.solve({ session: 's', frontend: 'dockerfile.v0' });
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+});
 
 describe('BuildkitClient.solve progress', () => {
   test('a Status call that gave up before a slow daemon registered the job is made again while the solve runs', async () => {

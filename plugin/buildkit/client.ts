@@ -26,6 +26,13 @@ export interface ConnectOptions {
    * = the engine's own `POST /session` upgrade. Standalone daemons always use `grpc`.
    */
   sessionTransport?: 'grpc' | 'docker';
+  /**
+   * While solves run, the daemon is asked every few seconds whether it still
+   * answers (`ListWorkers`); when it leaves one question unanswered this long,
+   * every running solve fails saying so (default 20 s). A daemon that hangs
+   * (stopped, deadlocked) would otherwise keep them waiting forever.
+   */
+  hangTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -42,6 +49,10 @@ const sessionMemoryMs = 60_000;
 const sessionSettleMs = 250;
 /** How long a failed solve waits to learn whether the daemon still answers. */
 const reachableCheckMs = 2_000;
+/** How often a running solve's daemon is asked whether it still answers (at most; shorter hang timeouts ask more often). */
+const livenessIntervalMs = 5_000;
+/** Default of {@link ConnectOptions.hangTimeoutMs}. */
+const defaultHangTimeoutMs = 20_000;
 /** Pause before asking again for the progress of a job the daemon did not know yet. */
 const statusRetryMs = 100;
 /** How long to wait for the Status stream to finish after the solve returned. */
@@ -63,12 +74,17 @@ export class BuildkitClient implements AsyncDisposable {
   private readonly live = new Set<Session>();
   /** The engine's image store, asked once per client. */
   private store?: Promise<'classic' | 'containerd' | undefined>;
+  /** Running solves, told when the daemon stops answering. */
+  private readonly hangListeners = new Set<(error: BuildkitError) => void>();
+  private livenessTimer: ReturnType<typeof setInterval> | undefined;
+  private livenessCheck: Promise<void> | undefined;
 
   private constructor(
     private readonly channel: GrpcChannel,
     /** The candidate that answered. */
     readonly builder: BuilderCandidate,
     private readonly sessionTransport: 'grpc' | 'docker',
+    private readonly hangTimeoutMs: number = defaultHangTimeoutMs,
   ) {
     this.control = new ControlClient(channel);
   }
@@ -93,7 +109,7 @@ export class BuildkitClient implements AsyncDisposable {
         channel = await openGrpcChannel(candidate.address);
         await new ControlClient(channel).listWorkers({ timeoutMs: options.timeoutMs ?? 5_000, signal: options.signal });
         const transport = candidate.address.kind === 'docker' ? (options.sessionTransport ?? 'grpc') : 'grpc';
-        return new BuildkitClient(channel, candidate, transport);
+        return new BuildkitClient(channel, candidate, transport, options.hangTimeoutMs);
       } catch (error) {
         await channel?.close();
         if (options.signal?.aborted) throw BuildkitError.from(error, 'connecting to BuildKit');
@@ -172,12 +188,25 @@ export class BuildkitClient implements AsyncDisposable {
       }
     })();
     let failed = false;
+    // The solve ends when the caller aborts it, or when the daemon stops answering.
+    const solveAbort = new AbortController();
+    const onAbort = () => solveAbort.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let hung: BuildkitError | undefined;
+    const unwatch = this.watchLiveness((error) => {
+      hung = error;
+      solveAbort.abort(error);
+    });
     try {
-      return await this.control.solve({ ...request, ref }, { signal: options.signal }).finally(() => (settled = true));
+      return await this.control.solve({ ...request, ref }, { signal: solveAbort.signal }).finally(() => (settled = true));
     } catch (err) {
       failed = true;
+      if (hung && !options.signal?.aborted) throw hung;
       throw options.signal?.aborted ? BuildkitError.from(err) : await this.explainSolveFailure(err, request.session);
     } finally {
+      unwatch();
+      options.signal?.removeEventListener('abort', onAbort);
       // After a failure the job may never have existed, and the daemon would
       // keep Status waiting for it; the progress of a failed step arrives fast.
       const timer = setTimeout(() => statusAbort.abort(), failed ? failedStatusDrainMs : statusDrainMs);
@@ -216,6 +245,43 @@ export class BuildkitClient implements AsyncDisposable {
     return error;
   }
 
+  /**
+   * Tell `onHang` when the daemon leaves a liveness question unanswered for
+   * {@link ConnectOptions.hangTimeoutMs}; one question at a time for all
+   * running solves. Returns the function that stops telling it.
+   */
+  private watchLiveness(onHang: (error: BuildkitError) => void): () => void {
+    this.hangListeners.add(onHang);
+    if (!this.livenessTimer) {
+      this.livenessTimer = setInterval(() => {
+        this.livenessCheck ??= this.checkLiveness().finally(() => (this.livenessCheck = undefined));
+      }, Math.min(livenessIntervalMs, this.hangTimeoutMs / 4));
+      this.livenessTimer.unref?.();
+    }
+    return () => {
+      this.hangListeners.delete(onHang);
+      if (this.hangListeners.size === 0 && this.livenessTimer) {
+        clearInterval(this.livenessTimer);
+        this.livenessTimer = undefined;
+      }
+    };
+  }
+
+  private async checkLiveness(): Promise<void> {
+    try {
+      await this.control.listWorkers({ timeoutMs: this.hangTimeoutMs });
+    } catch (err) {
+      // Only silence means a hang; a lost connection fails the solves by itself, with its own words.
+      if (BuildkitError.from(err).code !== 'deadline-exceeded') return;
+      const error = new BuildkitError(
+        'deadline-exceeded',
+        `the builder at ${this.address.display} stopped answering: no answer to ListWorkers within ${(this.hangTimeoutMs / 1000).toFixed(1)} s while the build ran (is the daemon stopped or stuck?)`,
+        { cause: err },
+      );
+      for (const onHang of [...this.hangListeners]) onHang(error);
+    }
+  }
+
   /** Whether the daemon answers a cheap call right now. */
   private async answers(): Promise<boolean> {
     try {
@@ -228,6 +294,8 @@ export class BuildkitClient implements AsyncDisposable {
 
   /** Close the connection (sessions opened on it should be closed first). */
   async close(): Promise<void> {
+    if (this.livenessTimer) clearInterval(this.livenessTimer);
+    this.livenessTimer = undefined;
     await this.channel.close();
   }
 

@@ -37,6 +37,8 @@ export { resolveLocalCacheImport, writeLocalCacheIndex } from './attachables/con
 export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
 export { supportsNamedContexts } from './build/named-context-support';
+export { escapesFilterHeaders } from './build/filter-header-escaping';
+export { headerSafe } from './build/non-ascii-filters';
 export { findLoadEngine, type LoadEngine } from './build/engine-load';
 export { engineApiRequest, type EngineAnswer } from './transport/engine-api';
 export type { BuildSpec, NamedContext, OutputSpec, CacheSpec, ImageAnnotation } from './build/build-spec';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
-  BuildkitError, FileSyncProvider, State, marshal, readDockerignore, refusePrivate,
+  BuildkitError, FileSyncProvider, State, escapesFilterHeaders, headerSafe, marshal, readDockerignore, refusePrivate,
   type BuildkitClient, type ContextSource, type Definition, type FileSyncCounters, type Session, type SyncedDir,
 } from '../buildkit/index';
 import type { BindingMechanism } from './binding-probe';
@@ -231,9 +231,10 @@ export class SharedSessions implements AsyncDisposable {
    * directory's own name. BuildKit ≤ 0.9 (prefetch) keeps the prefetched
    * result of only the last local source of a name, so two targets reading
    * one directory with different ignore rules would send one of them to its
-   * own session; and daemons before 0.12 relay filter headers with non-ASCII
-   * characters raw, which grpc-js drops, so the daemon's excludes would never
-   * reach us. There each set of excludes gets a name of its own, for the same
+   * own session; and daemons before 0.12 cannot pass filter headers with
+   * non-ASCII characters back to us (they send them raw, which the daemon's
+   * or our gRPC refuses), so such excludes are left out of the local source.
+   * There each set of excludes gets a name of its own, for the same
    * directory, whose excludes this side applies itself.
    */
   private localNameWithExcludes(s: Shared, contextDir: string, excludes: readonly string[]): string {
@@ -242,6 +243,14 @@ export class SharedSessions implements AsyncDisposable {
     const variant = `${name}-x${createHash('sha256').update(JSON.stringify(excludes)).digest('hex').slice(0, 12)}`;
     s.dirs[variant] ??= { dir: path.resolve(contextDir), filter: { excludePatterns: [...excludes] } };
     return variant;
+  }
+
+  /** Whether these filters can go to the daemon as headers: printable ASCII, or a daemon that escapes them (asked only then). */
+  private async passable(filters: readonly string[]): Promise<boolean> {
+    if (headerSafe(filters)) return true;
+    // Only BuildKit ≤ 0.9 needs the prefetch, and it passes filters raw.
+    if (this.mechanism === 'prefetch') return false;
+    return escapesFilterHeaders(this.client, this.options.signal);
   }
 
   private async planOne(plan: RunPlan, targets: readonly ImageTarget[], options: OpenOptions): Promise<void> {
@@ -259,14 +268,18 @@ export class SharedSessions implements AsyncDisposable {
       const inside = assignment.dockerfile === assignment.context;
       const excludes = inside && ignore.patterns.length ? [...ignore.patterns, `!${assignment.dockerfileName}`] : ignore.patterns;
       const ctxName = this.localNameWithExcludes(s0, t.spec.contextDir, excludes);
-      const context = (sessionId: string) => marshal(State.local(ctxName, { sessionId, excludePatterns: excludes, sharedKeyHint: ctxName }));
+      // A daemon before BuildKit 0.12 cannot pass non-ASCII filters back to
+      // us: leave them out. Non-ASCII excludes always have a local name whose
+      // excludes this side applies (localNameWithExcludes), and without
+      // followpaths the whole Dockerfile directory is sent, from which the
+      // frontend reads the Dockerfile by name: the same files either way.
+      const headerExcludes = await this.passable(excludes) ? excludes : [];
+      const followPaths = [assignment.dockerfileName, `${assignment.dockerfileName}.dockerignore`];
+      const headerFollowPaths = await this.passable(followPaths) ? followPaths : [];
+      const context = (sessionId: string) => marshal(State.local(ctxName, { sessionId, excludePatterns: headerExcludes, sharedKeyHint: ctxName }));
       const dockerfile = inside
         ? context
-        : (sessionId: string) => marshal(State.local(dfName, {
-          sessionId,
-          followPaths: [assignment.dockerfileName, `${assignment.dockerfileName}.dockerignore`],
-          sharedKeyHint: dfName,
-        }));
+        : (sessionId: string) => marshal(State.local(dfName, { sessionId, followPaths: headerFollowPaths, sharedKeyHint: dfName }));
       s0.sources.set(t.id, (sessionId) => ({ kind: 'frontend-inputs', context: context(sessionId), dockerfile: dockerfile(sessionId), filename: assignment.dockerfileName }));
       // The same local source (name and options) needs prefetching once, whoever uses it.
       const wanted: Array<[string, (sessionId: string) => Definition]> = [[`ctx ${ctxName} ${JSON.stringify(excludes)}`, context]];

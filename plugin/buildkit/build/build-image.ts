@@ -22,6 +22,10 @@ import { buildResult, type BuildResult } from './build-result';
 import { validateCacheSpecs } from './cache-specs';
 import { defaultSbomGenerator, explainFailure } from './explain-failure';
 import { explainNonAsciiFilter } from './explain-non-ascii-filter';
+import { escapesFilterHeaders } from './filter-header-escaping';
+import { hasNonAsciiFilters, planFilterHeaders, type FilterHeaderPlan, type FrontendFilters } from './non-ascii-filters';
+import { marshal } from '../llb/marshal';
+import { State } from '../llb/state';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
 import { overrideDockerfile } from './dockerfile-override';
 import { supportsNamedContexts } from './named-context-support';
@@ -65,11 +69,13 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
     validateCacheSpecs(spec);
     const outputs = await planBuildOutputs(client, spec, options.signal);
     await requireNamedContextSupport(client, spec, options.signal);
-    await using override = await overrideDockerfile(spec, options.contextSource ?? { kind: 'own-session' });
-    const source = override.source;
+    const given = options.contextSource ?? { kind: 'own-session' };
+    const headers = await filterHeaderPlan(client, spec, given, options.signal);
+    await using override = await overrideDockerfile(spec, given);
     if (outputs.plan.engineLoad) load = loadIntoEngine(outputs.loadEngine!, options.signal);
-    const prepared = await prepareSession(spec, outputs.plan, source, options.signal, override.dockerfileDir, load?.target);
+    const prepared = await prepareSession(spec, outputs.plan, override.source, options.signal, override.dockerfileDir, load?.target, headers);
     const session = await client.openSession({ attachables: prepared.attachables, sharedKey: spec.sharedKey ?? '', signal: options.signal });
+    const source = headers.contextAsInputs ? ownSessionInputs(spec, session.id) : override.source;
     await using _closeSession = {
       [Symbol.asyncDispose]: async () => {
         if (options.holdSession) options.holdSession(() => session.close());
@@ -193,6 +199,7 @@ async function prepareSession(
   signal?: AbortSignal,
   dockerfileDir?: string,
   loadTarget?: OutputTarget,
+  headers: FilterHeaderPlan = { contextAsInputs: false },
 ): Promise<PreparedSession> {
   await requireKind(spec.contextDir, 'directory', 'build context');
   await requireKind(spec.dockerfile, 'file', 'Dockerfile');
@@ -201,16 +208,20 @@ async function prepareSession(
   }
   // When another session serves context and Dockerfile, this one must not:
   // a daemon that cannot reach the shared one would silently use ours.
-  // The context's ignore rules apply on this side too: daemons before 0.12
-  // relay filter headers with non-ASCII characters raw, grpc-js drops them,
-  // and the ignored files would be sent and could end up in the image.
+  // The context's ignore rules apply on this side too, so the files sent are
+  // right whether or not the daemon's filter headers arrive (daemons before
+  // 0.12 pass non-ASCII ones raw; see filter-header-escaping.ts), and with
+  // the context as LLB inputs, where no frontend applies them.
   const ignored = source.kind === 'own-session' ? (await readDockerignore(spec.contextDir, { dockerfile: spec.dockerfile, signal })).patterns : [];
+  // As inputs, the Dockerfile's local carries no followpaths either: send just the Dockerfile and its ignore file.
+  const name = path.basename(spec.dockerfile);
+  const dockerfileOnly = headers.contextAsInputs ? { filter: { followPaths: [name, `${name}.dockerignore`] } } : {};
   const dirs: Record<string, SyncedDir> =
     source.kind === 'own-session'
-      ? { context: { dir: spec.contextDir, ...(ignored.length ? { filter: { excludePatterns: ignored } } : {}) }, dockerfile: { dir: path.dirname(spec.dockerfile) } }
+      ? { context: { dir: spec.contextDir, ...(ignored.length ? { filter: { excludePatterns: ignored } } : {}) }, dockerfile: { dir: path.dirname(spec.dockerfile), ...dockerfileOnly } }
       : {};
   // A Dockerfile given as text is this build's own, whoever serves the context.
-  if (dockerfileDir) dirs.dockerfile = { dir: dockerfileDir };
+  if (dockerfileDir) dirs.dockerfile = { dir: dockerfileDir, ...dockerfileOnly };
   const stores: Record<string, string> = {};
   const locals: { named: Record<string, string>; ociLayouts: Record<string, string> } = { named: {}, ociLayouts: {} };
   let n = 0;
@@ -261,6 +272,41 @@ async function prepareSession(
     throw err;
   }
   return { attachables, fileSync, locals, cacheImports, cacheExports, ...(auth ? { auth } : {}) };
+}
+
+/**
+ * How this build keeps filters with non-ASCII characters away from a daemon
+ * that cannot pass them (see non-ascii-filters.ts). The daemon is asked only
+ * when such a filter exists. Unreadable files count as empty here: the
+ * checks before the solve report them.
+ */
+async function filterHeaderPlan(client: BuildkitClient, spec: BuildSpec, source: ContextSource, signal?: AbortSignal): Promise<FilterHeaderPlan> {
+  const ownContext = source.kind === 'own-session';
+  const noIgnore: { patterns: string[]; file?: string } = { patterns: [] };
+  const ignoreOf = (dir: string, dockerfile?: string) => readDockerignore(dir, { ...(dockerfile ? { dockerfile } : {}), signal }).catch(() => noIgnore);
+  const named = await Promise.all(
+    Object.entries(spec.namedContexts ?? {}).flatMap(([name, ctx]) =>
+      ctx.kind === 'local' ? [ignoreOf(ctx.dir).then((i) => ({ name, patterns: i.patterns, ...(i.file ? { ignoreFile: i.file } : {}) }))] : [],
+    ),
+  );
+  const filters: FrontendFilters = {
+    ownContext,
+    ignore: ownContext ? await ignoreOf(spec.contextDir, spec.dockerfile) : noIgnore,
+    dockerfile: { path: spec.dockerfile, text: ownContext ? (spec.dockerfileText ?? (await fs.readFile(spec.dockerfile, 'utf8').catch(() => ''))) : '' },
+    named,
+  };
+  if (!hasNonAsciiFilters(filters)) return { contextAsInputs: false };
+  return planFilterHeaders(filters, await escapesFilterHeaders(client, signal));
+}
+
+/** Context and Dockerfile as LLB inputs, served by the build's own session, without filters (its FileSync applies the ignore rules). */
+function ownSessionInputs(spec: BuildSpec, sessionId: string): ContextSource {
+  return {
+    kind: 'frontend-inputs',
+    context: marshal(State.local('context', { sessionId, sharedKeyHint: 'context' })),
+    dockerfile: marshal(State.local('dockerfile', { sessionId, sharedKeyHint: 'dockerfile' })),
+    filename: path.basename(spec.dockerfile),
+  };
 }
 
 /** Frontend attributes that point the frontend at the context source (and, unless the own session serves it, the Dockerfile's). */

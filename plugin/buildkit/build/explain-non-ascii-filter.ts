@@ -10,9 +10,9 @@ const nonAscii = /[^\x20-\x7e]/;
  * as `exclude-patterns`, the paths `COPY`/`ADD` read as `followpaths` and
  * `include-patterns`) to the client as raw gRPC header values, and newer
  * gRPC libraries in such daemons refuse non-ASCII ones: the build ends with
- * a bare `Internal` error. Name the file and the patterns that caused it
- * instead. (The ignore rules are applied on this side too, but the daemon
- * reads them from the served files itself, so they cannot simply be left out.)
+ * a bare `Internal` error. Builds keep such filters away from these daemons
+ * where that leaves the result the same (non-ascii-filters.ts); this names
+ * the file and the patterns when one still got through.
  */
 export async function explainNonAsciiFilter(error: BuildkitError, sources: { contextDir: string; dockerfile: string }): Promise<BuildkitError> {
   const match = refusal.exec(error.message);
