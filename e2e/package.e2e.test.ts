@@ -70,7 +70,7 @@ describe.skipIf(!!skipReason)(`the npm package${skipReason ? ` (skipped: ${skipR
 
   test('the tarball holds the compiled package only, small, with no path of the machine that built it', () => {
     const files = mustRun('tar', ['-tzf', tarball], packDir).trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'executors.json', 'generators.json', 'executors/image/schema.json', 'generators/init/schema.json', 'dist/plugin/index.cjs', 'dist/plugin/index.d.cts', 'dist/executors/image/executor.cjs', 'dist/generators/init/init.cjs', 'dist/check-image.cjs', 'dist/buildkit/index.mjs', 'dist/buildkit/index.cjs', 'dist/buildkit/index.d.ts', 'dist/buildkit/index.d.cts']) {
+    for (const required of ['package.json', 'README.md', 'LICENSE', 'executors.json', 'generators.json', 'executors/image/schema.json', 'generators/init/schema.json', 'generators/convert-from-nx-container/schema.json', 'dist/generators/convert-from-nx-container/convert.cjs', 'dist/plugin/index.cjs', 'dist/plugin/index.d.cts', 'dist/executors/image/executor.cjs', 'dist/generators/init/init.cjs', 'dist/check-image.cjs', 'dist/buildkit/index.mjs', 'dist/buildkit/index.cjs', 'dist/buildkit/index.d.ts', 'dist/buildkit/index.d.cts']) {
       expect(files).toContain(required);
     }
     expect(files.filter((f) => /\.test\.|^e2e\/|^bench\/|^examples\/|^scripts\/|^proto\/|^\.ci\/|(^|\/)(bun\.lock|package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$|\.map$/.test(f))).toEqual([]);
@@ -161,6 +161,18 @@ describe.skipIf(!!skipReason)(`the npm package${skipReason ? ` (skipped: ${skipR
         expect(metadata('apps/api').imageNames).toEqual([`${prefix}/api:latest`]);
         expect(metadata('apps/web').imageNames).toEqual([`${prefix}/web:latest`]);
         expect(Object.keys(await imagesUnder(sock, prefix))).toEqual([`${prefix}/base:latest`]);
+      }, timeout);
+
+      test('nx g nx-buildkit:convert-from-nx-container from the installed package rewrites an nx-container target, saying what it left out', () => {
+        writeTree(ws, {
+          'legacy/project.json': JSON.stringify({ name: 'legacy', targets: { container: { executor: '@nx-tools/nx-container:build', options: { context: 'legacy', tags: ['legacy:1'], 'build-args': ['A=1'], sbom: true } } } }),
+        });
+        const r = nx('g', 'nx-buildkit:convert-from-nx-container', '--project=legacy', '--no-interactive');
+        expect(r.status, r.out).toBe(0);
+        expect(r.out).toContain('nx-buildkit: converted legacy:container (@nx-tools/nx-container:build) → legacy:image (nx-buildkit:image)');
+        expect(r.out).toContain('legacy:container: "sbom" left out: nx-buildkit has no such option');
+        const target = (JSON.parse(fs.readFileSync(path.join(ws, 'legacy/project.json'), 'utf8')) as { targets: Record<string, { executor: string; options: Record<string, unknown> }> }).targets['image']!;
+        expect(target).toEqual({ executor: 'nx-buildkit:image', options: { context: 'legacy', dockerfile: 'legacy/Dockerfile', ociLabels: false, tags: ['legacy:1'], buildArgs: { A: '1' } } });
       }, timeout);
 
       if (major === nxMajors[nxMajors.length - 1]) {

@@ -23,6 +23,7 @@ const entries: { entry: string; out: string }[] = [
   { entry: 'executors/image/executor.ts', out: 'dist/executors/image/executor.cjs' },
   // generators.json points here
   { entry: 'generators/init/init.ts', out: 'dist/generators/init/init.cjs' },
+  { entry: 'generators/convert-from-nx-container/convert.ts', out: 'dist/generators/convert-from-nx-container/convert.cjs' },
   // the runtime input of inferred image targets (plugin/nodes/image-target.ts)
   { entry: 'plugin/cache/check-image-cli.ts', out: 'dist/check-image.cjs' },
   // package.json "./buildkit"

@@ -37,9 +37,13 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
   return known.find((k) => squash(k) === squash(key));
 }
 
-/** Shown after a list option given as one string (nx-container's newline- or comma-separated inputs): the list it probably meant. */
-export function asListHint(value: unknown): string | undefined {
+/**
+ * Shown after a list option given as one string (nx-container's newline- or
+ * comma-separated inputs): the list it probably meant. `commas: false` for
+ * options whose items are buildx strings, which hold commas themselves.
+ */
+export function asListHint(value: unknown, { commas = true }: { commas?: boolean } = {}): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const items = value.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+  const items = value.split(commas ? /[\n,]/ : /\n/).map((s) => s.trim()).filter(Boolean);
   return items.length ? `a list, e.g. ${JSON.stringify(items)}` : undefined;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { asListHint, didYouMean } from './did-you-mean';
+import { cacheEntryFromCsv, outputFromCsv, secretFromCsv, sshFromCsv, type FromCsv } from './buildx-csv-options';
 
 /**
  * Options of the `nx-buildkit:image` executor: the one source of truth.
@@ -43,6 +44,36 @@ const cacheOption = z
   .strict();
 
 /**
+ * An option item given either as our object or as the string buildx takes for
+ * the same flag (`type=registry,ref=…,mode=max`): the string is read into the
+ * object form and checked by the same schema, so what comes out is the same.
+ */
+function orBuildxCsv<T extends z.ZodType<Record<string, unknown>>>(schema: T, fromCsv: (text: string) => FromCsv, example: string) {
+  const csv = z
+    .string()
+    .describe(`buildx's string form, e.g. ${example}`)
+    .transform((text, ctx): z.output<T> => {
+      const read = fromCsv(text);
+      if ('problem' in read) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(text)}: ${read.problem}` });
+        return z.NEVER;
+      }
+      const checked = schema.safeParse(read.value);
+      if (checked.success) return checked.data;
+      for (const issue of checked.error.issues) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(text)}: ${issue.path.length ? `"${issue.path.join('.')}" ` : ''}${issue.message}` });
+      }
+      return z.NEVER;
+    });
+  return z.union([csv, schema]);
+}
+
+/** Options whose items may also be written as buildx's strings. */
+export const buildxCsvOptions = new Set(['cacheFrom', 'cacheTo', 'outputs', 'secrets', 'ssh']);
+
+const cacheItem = orBuildxCsv(cacheOption, cacheEntryFromCsv, 'type=registry,ref=registry.example/app:cache,mode=max');
+
+/**
  * A tag (Docker's grammar), a full image name, or a template of either with
  * `{{…}}` placeholders; templates are checked again once expanded.
  */
@@ -80,16 +111,16 @@ export const imageExecutorOptionsSchema = z
       .default(false)
       .describe('Load the image into a Docker engine: the builder itself, or with a standalone buildkitd the engine at DOCKER_HOST (else /var/run/docker.sock). On a Docker engine an image with no push, load or outputs is loaded anyway'),
     insecureRegistry: z.boolean().default(false).describe('Push over plain HTTP'),
-    outputs: z.array(outputOption).default([]),
+    outputs: z.array(orBuildxCsv(outputOption, outputFromCsv, 'type=local,dest=dist/out')).default([]),
     cacheFrom: z
-      .array(cacheOption)
+      .array(cacheItem)
       .default([])
       .describe(
-        'Cache to import (type registry, local, gha, s3, azblob; attrs as buildx --cache-from). On a Docker engine with the classic image store, a base image it already holds keys FROM by the local image, so imported cache is ignored for the steps after it (as with buildx): set pull: true to use the imported cache there',
+        'Cache to import (type registry, local, gha, s3, azblob; attrs as buildx --cache-from, which strings like type=registry,ref=… also take). On a Docker engine with the classic image store, a base image it already holds keys FROM by the local image, so imported cache is ignored for the steps after it (as with buildx): set pull: true to use the imported cache there',
       ),
-    cacheTo: z.array(cacheOption).default([]),
-    secrets: z.array(secretOption).default([]),
-    ssh: z.array(sshOption).default([]),
+    cacheTo: z.array(cacheItem).default([]),
+    secrets: z.array(orBuildxCsv(secretOption, secretFromCsv, 'id=npm,src=.npmrc')).default([]),
+    ssh: z.array(orBuildxCsv(sshOption, sshFromCsv, 'default')).default([]),
     namedContexts: z.record(nonEmpty, nonEmpty).default({}).describe('name → docker-image://ref, local:<dir>, oci-layout://<dir>[:tag], or target:<project>[:<target>] (the image another task of the run builds, linked in the daemon)'),
     allowOutsideWorkspace: z
       .array(nonEmpty)
@@ -184,8 +215,7 @@ export type ImageExecutorOptions = z.output<typeof imageExecutorOptionsSchema>;
 export function parseImageOptions(raw: unknown, where: { project: string; target: string }): ImageExecutorOptions {
   const parsed = imageExecutorOptionsSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.flatMap((issue) => {
-    const at = issue.path.map(String);
+  const describe = (issue: z.core.$ZodIssue, at: string[]): string[] => {
     if (issue.code === 'unrecognized_keys') {
       const known = at.length === 0 ? Object.keys(imageExecutorOptionsSchema.shape) : [];
       return issue.keys.map((k) => {
@@ -193,10 +223,27 @@ export function parseImageOptions(raw: unknown, where: { project: string; target
         return `${where.project}:${where.target}: unknown option "${[...at, k].join('.')}"${meant ? ` (did you mean "${meant}"?)` : ''}`;
       });
     }
-    const given = at.length === 1 && issue.code === 'invalid_type' && issue.expected === 'array' ? asListHint((raw as Record<string, unknown>)[at[0]!]) : undefined;
-    return [`${where.project}:${where.target}: option "${at.join('.') || '(options)'}": ${issue.message}${given ? ` (${given})` : ''}`];
-  });
-  throw new InvalidOptionsError(problems);
+    if (issue.code === 'invalid_union') {
+      // A string-or-object item: report the problems of the form that was given, not "Invalid input".
+      const fitting = issue.errors.filter((branch) => !(branch.length === 1 && branch[0]!.code === 'invalid_type' && branch[0]!.path.length === 0));
+      if (fitting.length === 1) return fitting[0]!.flatMap((inner) => describe(inner, [...at, ...inner.path.map(String)]));
+      if (fitting.length === 0) {
+        // No branch took the value's type: name the types they take (a string is buildx's form where one exists).
+        const expected = issue.errors.map((branch) => {
+          const type = branch[0]?.code === 'invalid_type' ? String(branch[0].expected) : 'value';
+          return type === 'string' && buildxCsvOptions.has(at[0]!) ? "buildx's string form" : type === 'object' ? 'an object' : `a ${type}`;
+        });
+        return [`${where.project}:${where.target}: option "${at.join('.')}": expected ${[...new Set(expected)].join(' or ')}`];
+      }
+    }
+    const field = at[0];
+    const hint =
+      at.length === 1 && issue.code === 'invalid_type' && issue.expected === 'array'
+        ? asListHint((raw as Record<string, unknown>)[field!], { commas: !buildxCsvOptions.has(field!) })
+        : undefined;
+    return [`${where.project}:${where.target}: option "${at.join('.') || '(options)'}": ${issue.message}${hint ? ` (${hint})` : ''}`];
+  };
+  throw new InvalidOptionsError(parsed.error.issues.flatMap((issue) => describe(issue, issue.path.map(String))));
 }
 
 /** Invalid executor or plugin options; the message lists every problem, after `heading` when given. */

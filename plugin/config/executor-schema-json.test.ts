@@ -40,13 +40,13 @@ const invalid: Array<[string, Record<string, unknown>, string]> = [
   ['unknown field', { pussh: true }, 'unknown option "pussh"'],
   ['wrong type', { push: 'yes' }, 'option "push": Invalid input: expected boolean, received string'],
   ['string for an array', { tags: 'latest' }, 'option "tags": Invalid input: expected array, received string'],
-  ['string for a boolean or object', { sbom: 'yes' }, 'option "sbom": Invalid input'],
+  ['string for a boolean or object', { sbom: 'yes' }, 'option "sbom": expected a boolean or an object'],
   ['bad tag', { tags: ['Bad Tag!'] }, 'option "tags.0": is not a valid tag or tag template'],
   ['secret without source', { secrets: [{ id: 'npm' }] }, 'option "secrets.0": needs exactly one source: "file" or "env"'],
   ['secret without id', { secrets: [{ env: 'X' }] }, 'option "secrets.0.id": Invalid input: expected string, received undefined'],
-  ['string for an object in an array', { secrets: ['npm'] }, 'option "secrets.0": Invalid input: expected object, received string'],
+  ['string for an object in an array', { secrets: ['npm'] }, 'option "secrets.0": "npm": field "npm" is not key=value'],
   ['string for an object with nested defaults', { sessionPolicy: 'shared' }, 'option "sessionPolicy": Invalid input: expected object, received string'],
-  ['string in an array of objects with defaults', { ssh: ['default'] }, 'option "ssh.0": Invalid input: expected object, received string'],
+  ['string in an array of objects with defaults', { ssh: ['=sock'] }, 'option "ssh.0": "=sock": no id before "="'],
   ['unknown nested field', { sessionPolicy: { context: 'shared', dirs: 1 } }, 'unknown option "sessionPolicy.dirs"'],
   ['null', { builder: null }, 'option "builder": Invalid input: expected string, received null'],
   ['out of range', { concurrency: 0 }, 'option "concurrency": Too small: expected number to be >=1'],
@@ -70,4 +70,15 @@ test('valid options pass both', () => {
   const options = { push: true, tags: ['latest', '{{sha}}'], secrets: [{ id: 'npm', env: 'NPM_TOKEN' }], sessionPolicy: { context: 'isolated' }, concurrency: 2 };
   expect(() => validateOptsAgainstSchema(options, schema)).not.toThrow();
   expect(parseImageOptions(options, { project: 'api', target: 'image' })).toMatchObject(options);
+});
+
+test("buildx's string forms pass Nx's check and become the object forms", () => {
+  const options = { cacheTo: ['type=registry,ref=r/a:cache,mode=max'], secrets: ['id=npm,src=.npmrc'], outputs: ['type=local,dest=out'], ssh: ['default'] };
+  expect(() => validateOptsAgainstSchema(setDefaults(structuredClone(options), schema), schema)).not.toThrow();
+  expect(parseImageOptions(options, { project: 'api', target: 'image' })).toMatchObject({
+    cacheTo: [{ type: 'registry', attrs: { ref: 'r/a:cache', mode: 'max' } }],
+    secrets: [{ id: 'npm', file: '.npmrc' }],
+    outputs: [{ type: 'local', dest: 'out' }],
+    ssh: [{ id: 'default', paths: [] }],
+  });
 });

@@ -278,5 +278,22 @@ describe('createNodes', () => {
         '{workspaceRoot}/out/app.oci',
       ]);
     });
+
+    test("outputs in buildx's string form name the same files", async () => {
+      const root = workspace({
+        'app/Dockerfile': 'FROM alpine\n',
+        'app/project.json': JSON.stringify({
+          name: 'app',
+          targets: { image: { options: { outputs: ['type=tar,dest=out/app.tar', 'app/rootfs', '"type=oci","dest=out/a,b.oci",tar=false', 'type=cacheonly', 'type=bogus,dest=x'] } } },
+        }),
+      });
+      expect((await projects(root))['app']!.targets.image!.outputs).toEqual([
+        '{workspaceRoot}/dist/images/{projectRoot}/metadata.json',
+        '{workspaceRoot}/dist/images/{projectRoot}/build-report.json',
+        '{workspaceRoot}/out/app.tar',
+        '{projectRoot}/rootfs',
+        '{workspaceRoot}/out/a,b.oci',
+      ]);
+    });
   });
 });

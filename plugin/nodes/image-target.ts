@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { TargetConfiguration } from '@nx/devkit';
 import { isUnder, workspacePath } from '../config/read-set';
+import { outputFromCsv } from '../config/buildx-csv-options';
 import type { CheckoutInput } from './checkout-inputs';
 
 /** The executor every inferred image target runs. */
@@ -90,7 +91,7 @@ const fileOutputTypes = new Set(['tar', 'oci', 'docker', 'local']);
  * The files a run writes, as Nx outputs (so a cache hit restores them, and a
  * deleted one is restored rather than reported present): the metadata file
  * and build report of every variant, and every `tar`, `oci`, `docker` and
- * `local` output destination. Paths inside the project root are written
+ * `local` output destination (object or buildx string form). Paths inside the project root are written
  * `{projectRoot}/…`, others `{workspaceRoot}/…`.
  */
 export function outputsOf(root: string, variants: readonly Record<string, unknown>[]): string[] {
@@ -111,7 +112,9 @@ export function outputsOf(root: string, variants: readonly Record<string, unknow
     }
     const outputs = Array.isArray(options['outputs']) ? (options['outputs'] as unknown[]) : [];
     for (const o of outputs) {
-      const entry = o && typeof o === 'object' ? (o as Record<string, unknown>) : undefined;
+      // buildx's string form (`type=local,dest=…`) names the same files as the object form.
+      const read = typeof o === 'string' ? outputFromCsv(o) : undefined;
+      const entry = read ? ('value' in read ? read.value : undefined) : o && typeof o === 'object' ? (o as Record<string, unknown>) : undefined;
       if (entry && typeof entry['type'] === 'string' && fileOutputTypes.has(entry['type']) && typeof entry['dest'] === 'string') out.add(anchor(entry['dest']));
     }
   }
