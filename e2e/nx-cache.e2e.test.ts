@@ -330,10 +330,17 @@ describe.skipIf(exampleSkip !== '')(`the example workspace: a change in libs/ui 
   beforeAll(() => {
     const exampleDir = path.join(repoRoot, 'examples/workspace');
     const spec: TreeSpec = {};
-    for (const rel of fs.readdirSync(exampleDir, { recursive: true }) as string[]) {
-      const file = path.join(exampleDir, rel);
-      if (!fs.statSync(file).isFile() || /^(node_modules|dist|\.nx)(\/|$)/.test(rel) || rel === 'nx.json' || rel === 'base/rootfs.tar') continue;
-      spec[rel.split(path.sep).join('/')] = fs.readFileSync(file, 'utf8').replaceAll('nxbk-example/', `${prefix}/`);
+    // Walked by hand, not with readdirSync's `recursive`: a checkout where the main job ran has the example's
+    // node_modules, whose link to this package leads back to the example (a loop a recursive listing follows).
+    const walk = (rel: string): string[] =>
+      fs.readdirSync(path.join(exampleDir, rel), { withFileTypes: true }).flatMap((e) => {
+        const child = rel ? `${rel}/${e.name}` : e.name;
+        if (/^(node_modules|dist|\.nx)$/.test(child)) return [];
+        return e.isDirectory() ? walk(child) : e.isFile() ? [child] : [];
+      });
+    for (const rel of walk('')) {
+      if (rel === 'nx.json' || rel === 'base/rootfs.tar') continue;
+      spec[rel] = fs.readFileSync(path.join(exampleDir, rel), 'utf8').replaceAll('nxbk-example/', `${prefix}/`);
     }
     ws = createFixtureWorkspace(spec, { targetName: 'image', options: { network: 'none', concurrency: 4, builder: docker!.address } }, { EXAMPLE_NPM_TOKEN: 'example-token' });
     fs.copyFileSync(path.join(daemonsHome(), 'base-rootfs.tar'), path.join(ws.dir, 'base/rootfs.tar'));
