@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { daemonsHome, e2eEnvironment, type E2eDaemon } from './support/daemons';
+import { daemonsHome, e2eEnvironment, loadEngineBeside, type E2eDaemon } from './support/daemons';
 import { engineRequest, inspectImage, removeImagesUnder } from './support/engine-images';
 import { createFixtureWorkspace } from './support/fixture-workspace';
 import { ranAndCached, repoRoot, type NxRun, type NxRuntime, type NxWorkspace } from './support/nx-workspace';
@@ -24,8 +24,10 @@ import type { TreeSpec } from './support/files';
 // target, option and directory, and are never cached. Last, the example
 // workspace: a change in libs/ui rebuilds web and admin, nothing else.
 //
-// Docker engine rows use `load`; on a standalone buildkitd (no image store)
-// the same table runs with tar outputs only.
+// libx also uses `load`: on a Docker engine into that engine, on a standalone
+// buildkitd (no image store of its own) into the Docker engine at DOCKER_HOST,
+// as buildx's docker-container driver does; the `docker rmi` row removes it
+// from the engine it went to.
 
 const timeout = 240_000;
 const env = e2eEnvironment();
@@ -105,8 +107,8 @@ function tableWorkspace(builder: string, prefix: string, load: boolean): TreeSpe
 
 interface Row {
   name: string;
-  /** Docker engine rows (they need `load`). */
-  dockerOnly?: boolean;
+  /** Rows about the loaded image (they need an engine to load into). */
+  needsLoad?: boolean;
   change(ws: NxWorkspace, ctx: RowContext): Promise<void> | void;
   /** Projects Nx must run; every other one is replayed. `undefined`: any subset of `mayRun`. */
   ran?: readonly string[];
@@ -117,6 +119,8 @@ interface Row {
 interface RowContext {
   prefix: string;
   daemon: E2eDaemon;
+  /** The Docker engine libx is loaded into: the daemon itself, or the one at DOCKER_HOST beside a buildkitd. */
+  engine: E2eDaemon | undefined;
   /** The address the workspace builds with now. */
   builder: string;
   /** Directories a row made outside the workspace, removed after the table. */
@@ -176,17 +180,18 @@ const rows: Row[] = [
     check: (ws) => expect(tar(ws, 'libx', 'ctx/a.txt')).toBe('x2\n'),
   },
   {
-    name: '`docker rmi` of a loaded image → rebuilt and loaded again',
-    dockerOnly: true,
+    name: '`docker rmi` of a loaded image in the engine it was loaded into → rebuilt and loaded again',
+    needsLoad: true,
     change: async (ws, ctx) => {
-      const answer = await engineRequest(socketOf(ctx.daemon), 'DELETE', `/images/${encodeURIComponent(`${ctx.prefix}/libx:latest`)}?force=1`);
+      const engine = socketOf(ctx.engine!);
+      const answer = await engineRequest(engine, 'DELETE', `/images/${encodeURIComponent(`${ctx.prefix}/libx:latest`)}?force=1`);
       expect(answer.status).toBe(200);
-      expect(await inspectImage(socketOf(ctx.daemon), `${ctx.prefix}/libx:latest`)).toBeUndefined();
+      expect(await inspectImage(engine, `${ctx.prefix}/libx:latest`)).toBeUndefined();
     },
     ran: ['libx'],
     check: async (ws, ctx) => {
       const metadata = JSON.parse(fs.readFileSync(path.join(ws.dir, 'dist/images/apps/libx/metadata.json'), 'utf8')) as { configDigest?: string; digest?: string };
-      const id = await inspectImage(socketOf(ctx.daemon), `${ctx.prefix}/libx:latest`);
+      const id = await inspectImage(socketOf(ctx.engine!), `${ctx.prefix}/libx:latest`);
       expect([metadata.configDigest, metadata.digest]).toContain(id);
     },
   },
@@ -235,16 +240,19 @@ const combinations = daemonsUnderTest.flatMap((daemon, i) => (i === 0 ? (['node'
 for (const { runtime, daemon } of combinations) {
   describe(`Nx cache table, Nx CLI under ${runtime}, on ${daemon.name} (${daemon.kind})`, () => {
     const prefix = `nxbk-e2e-cache-${runId}-${runtime}-${daemon.kind}`;
-    const load = daemon.kind === 'docker';
-    const ctx: RowContext = { prefix, daemon, builder: daemon.address, scratch: [] };
+    const engine = daemon.kind === 'docker' ? daemon : loadEngineBeside();
+    const load = engine !== undefined;
+    const ctx: RowContext = { prefix, daemon, engine, builder: daemon.address, scratch: [] };
     let ws: NxWorkspace;
     const runAll = () => outcome(ws.nx(runtime, ['run-many', '-t', 'image', '--exclude=hand', '--output-style=static']));
 
     beforeAll(() => {
-      ws = createFixtureWorkspace(tableWorkspace(daemon.address, prefix, load));
+      // With a buildkitd, `load` goes into the engine DOCKER_HOST names.
+      const dockerHost: Record<string, string> = engine && engine !== daemon ? { DOCKER_HOST: `unix://${socketOf(engine)}` } : {};
+      ws = createFixtureWorkspace(tableWorkspace(daemon.address, prefix, load), {}, dockerHost);
     });
     afterAll(async () => {
-      if (load) await removeImagesUnder(socketOf(daemon), prefix);
+      if (engine) await removeImagesUnder(socketOf(engine), prefix);
       for (const dir of ctx.scratch) fs.rmSync(dir, { recursive: true, force: true });
       ws?.[Symbol.dispose]();
     });
@@ -278,8 +286,8 @@ for (const { runtime, daemon } of combinations) {
     }, timeout);
 
     for (const row of rows) {
-      const skip = row.dockerOnly === true && daemon.kind !== 'docker';
-      test.skipIf(skip)(`${row.name}${skip ? ' (skipped: needs an engine with an image store for load)' : ''}`, async () => {
+      const skip = row.needsLoad === true && !engine;
+      test.skipIf(skip)(`${row.name}${skip ? ' (skipped: no Docker engine of e2e/daemons/up.sh to load into beside the buildkitd)' : ''}`, async () => {
         await row.change(ws, ctx);
         const r = runAll();
         expect(r.status, r.out).toBe(0);

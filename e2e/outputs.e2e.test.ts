@@ -25,6 +25,8 @@ interface Metadata {
   imageNames: string[];
   pushed: boolean;
   cacheOnly?: boolean;
+  loaded?: boolean;
+  loadedInto?: { socketPath?: string };
 }
 
 /** The manifest digest the registry serves for `repository:tag`. */
@@ -130,6 +132,9 @@ for (const daemon of env.daemons) {
         expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
         // The classic store names an image by its config digest.
         if (engineBeside!.imageStore !== 'containerd') expect(id).toBe(m.configDigest);
+        // The Nx cache check asks that engine whether it still holds the image.
+        expect(m.loaded).toBe(true);
+        expect(m.loadedInto).toEqual({ socketPath: socketOf(engineBeside!) });
       });
 
       test('load on a buildkitd with no Docker engine at DOCKER_HOST: a clear error before the build, and Nx exits 1 (not 130)', () => {

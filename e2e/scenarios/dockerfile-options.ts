@@ -154,13 +154,6 @@ async function assertImported(daemon: E2eDaemon, imported: Built, runStep: strin
   assert.ok(manifest?.completed && !manifest.error, `the daemon read the cache manifest (${imported.progress.vertexes.map((v) => v.name).join(' | ')})`);
   await using client = await connect(daemon);
   const run = step(imported.progress, runStep);
-  if (daemon.imageStore === 'classic' && (await hasInfo(client)) && !run.cached) {
-    // Docker 26/28 with the classic store: the cache manifest is read, but on a long-lived
-    // engine that holds the base image locally the FROM step is served "from local" and the
-    // imported RUN step is not matched (a fresh engine matches it). Not yet understood, so
-    // not asserted either way: listed in e2e/allowed-skips.txt.
-    skip(`imported cache not matched after a FROM served from ${daemon.name}'s local image store (long-lived classic-store engine)`);
-  }
   if (await hasInfo(client)) {
     assert.equal(run.cached, true, `the RUN step is cached on ${daemon.name}`);
     assert.equal(actual, exported, 'the output holds the value written on the exporting build');
@@ -169,6 +162,28 @@ async function assertImported(daemon: E2eDaemon, imported: Built, runStep: strin
     assert.equal(run.cached, false, `the RUN step runs again on ${daemon.name}`);
     assert.notEqual(actual, exported, 'a new value');
   }
+}
+
+/**
+ * A base image no daemon has built from before, pushed by `exporter` as
+ * `<registry>/nxbk-e2e/cache-base:<tag>`: nxbk-base plus one layer of its own.
+ *
+ * BuildKit keys a `FROM` first by the registry manifest and, only when no
+ * cache record answers that key, also by the layers' chain ID; the exported
+ * cache links the next step to the keys the exporting daemon's `FROM` ended
+ * with. A base whose layers the exporter also holds under another manifest
+ * (nxbk-base is loaded into every engine by e2e/daemons/up.sh) may be linked
+ * by its layers alone, and an importer whose cache answers the manifest key
+ * never looks at the layers: the import would miss depending on what both
+ * caches hold. A base new to both is keyed the same way by both.
+ */
+async function freshBase(exporter: E2eDaemon, registry: string, tag: string, dir: string): Promise<string> {
+  const image = `${registry}/nxbk-e2e/cache-base:${tag}`;
+  const contextDir = path.join(dir, 'base-ctx');
+  writeTree(contextDir, { Dockerfile: `FROM ${registry}/nxbk-base:latest\nRUN echo ${tag} > /base-tag\n` });
+  await using client = await connect(exporter);
+  await build(client, specFor('cache-base', contextDir, { pull: true, outputs: [{ type: 'image', names: [image], push: true, insecure: true }] }));
+  return image;
 }
 
 export const dockerfileOptionsScenarios: Scenario[] = [
@@ -587,15 +602,13 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       if (!registry) skip('no test registry (registry of e2e/daemons/up.sh)');
       using tmp = tempDir();
       const tag = nonce();
-      // The base comes from the registry: a locally loaded image is keyed differently by the
-      // classic and the containerd image stores, so its steps would never match across them.
       const contextDir = path.join(tmp.dir, 'ctx');
-      writeTree(contextDir, { Dockerfile: `FROM ${registry}/nxbk-base:latest\n${randomRun(tag, '/random')}\n` });
+      const dockerfile = (base: string) => writeTree(contextDir, { Dockerfile: `FROM ${base}\n${randomRun(tag, '/random')}\n` });
+      dockerfile(`${registry}/nxbk-base:latest`);
       const ref = `${registry}/nxbk-e2e/cache:${ctx.daemon.name}-${tag}`;
       const cacheTo = [{ type: 'registry' as const, attrs: { ref, mode: 'max', 'registry.insecure': 'true' } }];
       const cacheFrom = [{ type: 'registry' as const, attrs: { ref, 'registry.insecure': 'true' } }];
-      // pull: the base is resolved from the registry even where the engine holds a copy under that
-      // name (a classic store keys its local copy differently, and the import would not match).
+      // pull: the base is resolved from the registry, as on the exporting daemon.
       const spec = (out: string, rest: Partial<BuildSpec>) => specFor('registry-cache', contextDir, { pull: true, outputs: [{ type: 'local', dest: path.join(tmp.dir, out) }], ...rest });
       const random = (out: string) => fs.readFileSync(path.join(tmp.dir, out, 'random'), 'utf8');
 
@@ -609,6 +622,8 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       if (!exporter) {
         skip(`import part: no engine (containerd image store) can export a registry cache for ${ctx.daemon.name}`);
       }
+      // The base comes from the registry and is new to both daemons (see freshBase).
+      dockerfile(await freshBase(exporter, registry, `${ctx.daemon.name}-${tag}`, tmp.dir));
       {
         await using exporterClient = await connect(exporter);
         const exported = await build(exporterClient, spec('exported', { cacheTo }));
@@ -621,8 +636,6 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         const removed = await client.control.prune({ all: true, filters: [`description~=${tag}`] });
         assert.ok(removed >= 1, 'the local result of the step was pruned');
       }
-      // pull: a classic-store engine that holds the base locally keys FROM by its local image and
-      // ignores imported cache for the steps after it (buildx alike); resolved from the registry, it matches.
       const imported = await build(client, spec('imported', { cacheFrom, pull: true }));
       await assertImported(ctx.daemon, imported, '> /random', random('exported'), random('imported'));
     },
@@ -636,8 +649,7 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       using tmp = tempDir();
       const tag = nonce();
       const contextDir = path.join(tmp.dir, 'ctx');
-      writeTree(contextDir, { Dockerfile: `FROM ${registry}/nxbk-base:latest\n${randomRun(`inline-${tag}`, '/random')}\n` });
-      // pull: as in the registry cache scenario, the base's key must not depend on a local copy.
+      // pull: as in the registry cache scenario, the base is resolved from the registry.
       const spec = (rest: Partial<BuildSpec>) => specFor('inline-cache', contextDir, { pull: true, ...rest });
       const random = (out: string) => fs.readFileSync(path.join(tmp.dir, out, 'random'), 'utf8');
       await using client = await connect(ctx.daemon, ctx.transport);
@@ -660,6 +672,9 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       if (!exporter) {
         skip(`import part: no engine (containerd image store) can push an image with inline cache for ${ctx.daemon.name}`);
       }
+      // The base comes from the registry and is new to both daemons (see freshBase).
+      const base = await freshBase(exporter, registry, `inline-${ctx.daemon.name}-${tag}`, tmp.dir);
+      writeTree(contextDir, { Dockerfile: `FROM ${base}\n${randomRun(`inline-${tag}`, '/random')}\n` });
       const repo = `nxbk-e2e/inline-${ctx.daemon.name}`;
       const image = `${registry}/${repo}:${tag}`;
       {
@@ -674,7 +689,6 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         const removed = await client.control.prune({ all: true, filters: [`description~=inline-${tag}`] });
         assert.ok(removed >= 1, 'the local result of the step was pruned');
       }
-      // pull: see the registry cache scenario (a base in the classic store would hide the imported cache).
       const imported = await build(client, spec({
         pull: true,
         cacheFrom: [{ type: 'registry', attrs: { ref: image, 'registry.insecure': 'true' } }],

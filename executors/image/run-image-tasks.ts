@@ -189,7 +189,8 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
     return;
   }
   await using _client = client;
-  // Where `load` puts images: the engine the cache check asks on later runs (an endpoint, never credentials).
+  // Where `load` puts images on a Docker engine builder: the engine the cache check asks on later runs
+  // (an endpoint, never credentials). A buildkitd's load names its engine in the build result.
   const loadedInto = client.address.kind === 'docker' ? client.address.endpoint : undefined;
 
   const finished: ImageTaskResult[] = [];
@@ -360,8 +361,9 @@ async function writeMetadata(n: NormalizedImageTask, result: BuildResult, loaded
     ...(result.cacheOnly ? { cacheOnly: true } : {}),
     // How the cache check (plugin/cache/) reaches the registry the image was pushed to.
     ...(n.options.push && n.options.insecureRegistry ? { insecureRegistry: true } : {}),
-    // How the cache check finds the engine a loaded image must still be in.
-    ...(n.options.load && loadedInto ? { loaded: true, loadedInto } : {}),
+    // How the cache check finds the engine a loaded image must still be in: the builder itself,
+    // or the engine a buildkitd's load went to (DOCKER_HOST).
+    ...(n.options.load && (result.loadedInto ?? loadedInto) ? { loaded: true, loadedInto: result.loadedInto ?? loadedInto } : {}),
   };
   const report = { project: n.target.spec.name, steps: result.steps, cacheHit: result.steps.total > 0 && result.steps.cached === result.steps.total, warnings: result.warnings.map((w) => w.short), transfer: result.transfer };
   // Redacted value by value (the files stay valid JSON): nothing a build

@@ -116,7 +116,7 @@ export const imageExecutorOptionsSchema = z
       .array(cacheItem)
       .default([])
       .describe(
-        'Cache to import (type registry, local, gha, s3, azblob; attrs as buildx --cache-from, which strings like type=registry,ref=… also take). On a Docker engine with the classic image store, a base image it already holds keys FROM by the local image, so imported cache is ignored for the steps after it (as with buildx): set pull: true to use the imported cache there',
+        'Cache to import (type registry, local, gha, s3, azblob; attrs as buildx --cache-from, which strings like type=registry,ref=… also take). Steps after a FROM match only if the exporting build keyed that base as this one does: export from a build that pulls its base from the registry, and set pull: true here (a classic Docker engine otherwise resolves the base from its image store); see the README',
       ),
     cacheTo: z.array(cacheItem).default([]),
     secrets: z.array(orBuildxCsv(secretOption, secretFromCsv, 'id=npm,src=.npmrc')).default([]),

@@ -1,6 +1,7 @@
 import type { FileSyncCounters } from '../attachables/filesync/file-sync-provider';
 import type { VertexWarning } from '../control/types';
 import type { ProgressTracker } from '../progress/progress-tracker';
+import type { DockerEndpoint } from '../transport/builder-address';
 
 /** What one build produced, as plain values. */
 export interface BuildResult {
@@ -22,6 +23,8 @@ export interface BuildResult {
   transfer: FileSyncCounters;
   /** The build had no output: its result stays only in the daemon's build cache. */
   cacheOnly?: boolean;
+  /** The Docker engine a `load` on a buildkitd streamed the image into (on a Docker engine builder: that engine, not named here). */
+  loadedInto?: DockerEndpoint;
 }
 
 /** Assemble the result from the exporter response and the followed progress. */
