@@ -17,6 +17,7 @@ import type { ImageTarget } from '../../plugin/engine/image-target';
 import { runTargets, type RunEvent, type RunReport } from '../../plugin/engine/run-engine';
 import { e2eEnvironment } from '../support/daemons';
 import { tempDir, writeTree } from '../support/files';
+import { printed } from '../support/expect-failure';
 import { skip } from '../support/skip';
 import { isAlive, PrivateEngine } from '../support/private-engine';
 import { runLoad } from '../soak/run-load';
@@ -34,7 +35,7 @@ function target(id: string, s: BuildSpec, extra: Partial<ImageTarget> = {}): Ima
 
 const errorOf = (report: RunReport, id: string) => {
   const o = report.outcomes.find((x) => x.id === id)!;
-  return 'error' in o ? String((o.error as Error)?.message ?? o.error) : '';
+  return 'error' in o ? printed(o.error) : '';
 };
 const statuses = (report: RunReport) => Object.fromEntries(report.outcomes.map((o) => [o.id, o.status]));
 

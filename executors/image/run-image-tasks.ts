@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuildkitClient, redact, redactDeep, type BuildResult, type DockerEndpoint, type TlsFiles } from '../../plugin/buildkit/index';
+import { BuildkitClient, describeError, redact, redactDeep, type BuildResult, type DockerEndpoint, type TlsFiles } from '../../plugin/buildkit/index';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
 import { RunDisplay, resolveProgressMode, type OutputStream, type TargetProgress } from './progress-display';
 import { runLevelOptionProblems } from './run-level-options';
@@ -306,11 +306,9 @@ async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: Imag
   const error = 'error' in outcome ? outcome.error : undefined;
   // Kept out of the live stream: Nx prints the task's log (where it goes)
   // as the task ends, so the error appears once. It names the task
-  // (project:target) rather than only the project the engine prefixed.
-  const said = error instanceof Error ? error.message : String(error);
-  const own = said.startsWith(`${task.project}: `) ? said.slice(task.project.length + 2) : said;
-  const line = redact(`[${n.target.spec.name}] ${outcome.status}: ${task.taskId}: ${own}`);
-  log.end('failure', `${outcome.status}: ${own}`);
+  // (project:target), and the source lines the daemon located it at.
+  const line = redact(`[${n.target.spec.name}] ${outcome.status}: ${task.taskId}: ${describeError(error)}`);
+  log.end('failure', `${outcome.status}: ${error instanceof Error ? error.message : String(error)}`);
   // A failed build leaves no metadata behind that could pass for a success.
   await fs.rm(n.metadataFile, { force: true });
   return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: failedTaskLog(log.lines, line), ...(startTime ? { startTime } : {}), endTime };

@@ -4,7 +4,8 @@
  * only import path from outside `plugin/buildkit/`; it never imports Nx.
  */
 export { BuildkitClient, type ConnectOptions, type SolveOptions } from './client';
-export { BuildkitError, GrpcStatus, type BuildkitErrorCode } from './errors';
+export { BuildkitError, GrpcStatus, describeError, type BuildkitErrorCode, type BuildkitErrorDetails } from './errors';
+export type { ErrorDetails, SourceLocation } from './errdefs/error-details';
 export type {
   DaemonVersion, SolveRequestInit, SolveResponse, SolveStatus, TypedAttrs, UsageRecord,
   VertexLog, VertexProgress, VertexUpdate, VertexWarning, WorkerInfo,

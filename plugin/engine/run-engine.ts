@@ -208,8 +208,7 @@ async function buildOnce(
     // is what went wrong, whatever the daemon made of it (it may relay the
     // loss as UNAVAILABLE "transport is closing").
     if (error.code === 'unavailable' && !(await answers(client))) throw error;
-    const said = error.message.startsWith(`${target.spec.name}: `) ? error.message.slice(target.spec.name.length + 2) : error.message;
-    throw new BuildkitError('session-closed', `the run's shared session serving the build context closed before the build finished (daemon said: ${said})`, {
+    throw new BuildkitError('session-closed', `the run's shared session serving the build context closed before the build finished (daemon said: ${error.message})`, {
       cause: error,
       target: target.spec.name,
       grpcCode: error.grpcCode,
