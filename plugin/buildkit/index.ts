@@ -25,7 +25,7 @@ export { SshProvider, defaultSshId, type SshAgentSpec } from './attachables/ssh/
 export { AuthProvider, type AuthProviderOptions } from './attachables/auth/auth-provider';
 export { parseDockerConfig, type DockerConfig, type RegistryAuthEntry } from './attachables/auth/docker-config';
 export type { RegistryCredentials } from './attachables/auth/credential-helper';
-export { State, type LocalOptions, type ImageOptions, type OciLayoutOptions, type Platform, type CopyOptions, type MkfileOptions, type MkdirOptions } from './llb/state';
+export { State, type RunMount, type RunOptions, type LocalOptions, type ImageOptions, type OciLayoutOptions, type Platform, type CopyOptions, type MkfileOptions, type MkdirOptions } from './llb/state';
 export { marshal, digestOf, type Definition, type MarshalOptions } from './llb/marshal';
 export { parseBuilderAddress, type BuilderAddress, type DockerEndpoint, type TlsFiles } from './transport/builder-address';
 export { ProgressTracker } from './progress/progress-tracker';
@@ -37,7 +37,8 @@ export { readOciIndex, putInOciIndex, findByTag, type OciDescriptor, type OciInd
 export { resolveLocalCacheImport, writeLocalCacheIndex } from './attachables/content/local-cache';
 export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
-export { supportsNamedContexts } from './build/named-context-support';
+export { BuilderCapabilities, formatCapabilities, type CapabilitiesReport } from './capabilities/builder-capabilities';
+export type { BindingMechanism } from './capabilities/binding-probe';
 export { findLoadEngine, type LoadEngine } from './build/engine-load';
 export { engineApiRequest, type EngineAnswer } from './transport/engine-api';
 export type { BuildSpec, NamedContext, OutputSpec, CacheSpec, ImageAnnotation } from './build/build-spec';

@@ -1,4 +1,4 @@
-import { BuildkitError } from '../buildkit/errors';
+import { BuildkitError } from '../buildkit/index';
 import { formatDate } from './format-date';
 import type { GitInfo, GitRepositoryInfo } from './git-info';
 import { isValidTag, parseImageReference } from './image-reference';

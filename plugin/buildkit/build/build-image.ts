@@ -24,7 +24,7 @@ import { explainFailure } from './explain-failure';
 import { explainNonAsciiFilter } from './explain-non-ascii-filter';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
 import { overrideDockerfile } from './dockerfile-override';
-import { supportsNamedContexts } from './named-context-support';
+import { BuilderCapabilities } from '../capabilities/builder-capabilities';
 import { planOutputs, type OutputBuilder, type OutputPlan } from './output-plan';
 import { findLoadEngine, loadIntoEngine, type LoadEngine } from './engine-load';
 import { pushThroughEngine } from './engine-push';
@@ -47,6 +47,8 @@ export interface BuildOptions {
    * (the daemon merges identical pulls of concurrent builds).
    */
   holdSession?: (close: () => Promise<void>) => void;
+  /** What is known about the builder (a run shares one); default: probed for this build alone, when needed. */
+  capabilities?: BuilderCapabilities;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
   try {
     validateCacheSpecs(spec);
     const outputs = await planBuildOutputs(client, spec, options.signal);
-    await requireNamedContextSupport(client, spec, options.signal);
+    await requireNamedContextSupport(options.capabilities ?? new BuilderCapabilities(client), spec, options.signal);
     await using override = await overrideDockerfile(spec, options.contextSource ?? { kind: 'own-session' });
     const source = override.source;
     if (outputs.plan.engineLoad) load = loadIntoEngine(outputs.loadEngine!, options.signal);
@@ -163,13 +165,13 @@ interface PreparedSession {
 
 /**
  * Named contexts on a frontend older than 1.4 would be looked up as images in
- * a registry (see supportsNamedContexts): refuse before anything is sent.
+ * a registry (see probeNamedContexts): refuse before anything is sent.
  */
-async function requireNamedContextSupport(client: BuildkitClient, spec: BuildSpec, signal?: AbortSignal): Promise<void> {
+async function requireNamedContextSupport(capabilities: BuilderCapabilities, spec: BuildSpec, signal?: AbortSignal): Promise<void> {
   const names = Object.keys(spec.namedContexts ?? {});
   // shm-size, ulimit and cgroup-parent came with the same frontend generation (1.4); older ones ignore them silently.
   const resources = [spec.shmSize !== undefined && 'shmSize', spec.ulimits?.length && 'ulimits', spec.cgroupParent && 'cgroupParent'].filter((x): x is string => typeof x === 'string');
-  if ((!names.length && !resources.length) || (await supportsNamedContexts(client, signal))) return;
+  if ((!names.length && !resources.length) || (await capabilities.namedContexts(signal))) return;
   if (resources.length) {
     throw new BuildkitError(
       'failed-precondition',
