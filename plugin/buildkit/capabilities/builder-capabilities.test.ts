@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import type { BuildkitClient } from '../client';
 import { BuildkitError } from '../errors';
+import { probeBinding } from './binding-probe';
 import { BuilderCapabilities, formatCapabilities } from './builder-capabilities';
 
 /** Enough of a client for the probes: solves answer from `answers` in order and are counted. */
@@ -71,5 +72,28 @@ describe('BuilderCapabilities', () => {
         '  session transports: grpc',
       ].join('\n'),
     );
+  });
+});
+
+describe('probeBinding', () => {
+  test('an unreachable daemon is an error, never an answer, even if its message says "not found"', async () => {
+    const unreachable = new BuildkitError('unavailable', 'cannot reach the builder at unix:///x (socket not found)');
+    const { client } = fakeClient([unreachable, unreachable]);
+    await expect(probeBinding(client)).rejects.toThrow(/cannot reach the builder/);
+  });
+
+  test('"the other session was not used" answers lead down to prefetch', async () => {
+    const { client } = fakeClient([
+      new BuildkitError('unknown', 'failed to read dockerfile: no access allowed to dir "context"'),
+      new BuildkitError('not-found', 'no access allowed to dir "probe-context"'),
+    ]);
+    expect(await probeBinding(client)).toBe('prefetch');
+  });
+
+  test('a probe the daemon cancelled on its own is asked again, not taken as an answer', async () => {
+    const canceled = new BuildkitError('cancelled', 'solve: context canceled');
+    const { client, solves } = fakeClient([canceled, notUsed('context'), 'ok']);
+    expect(await probeBinding(client)).toBe('frontend-inputs');
+    expect(solves()).toBe(3);
   });
 });
