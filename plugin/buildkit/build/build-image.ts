@@ -57,7 +57,7 @@ export interface BuildOptions {
  * SSH agents, registry credentials and outputs. Sources that cannot be read
  * (secrets, SSH keys, OCI layouts, local caches), invalid cache entries and
  * named contexts the daemon's frontend does not know fail before the solve
- * starts. Failures are BuildkitErrors prefixed with the spec's name; a failed
+ * starts. Failures are BuildkitErrors whose `target` is the spec's name; a failed
  * step's last output lines are quoted in the message.
  */
 export async function buildImage(client: BuildkitClient, spec: BuildSpec, options: BuildOptions = {}): Promise<BuildResult> {
