@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { BuildkitClient } from '../plugin/buildkit/index';
+import { buildkitMinor } from './support/buildkit-minor';
 import { e2eEnvironment, nxBuilders } from './support/daemons';
 import { tempDir, writeTree } from './support/files';
 import { createFixtureWorkspace } from './support/fixture-workspace';
@@ -54,6 +56,12 @@ interface Row {
   names?: string[];
   /** A command line no process may have once the run is over (what the bad input started). */
   leavesNoProcess?: string;
+  /**
+   * Where the daemon locates the error (errdefs.Source, BuildKit 0.13 and later): lines the failing
+   * task's error must show, like buildx. Older daemons (Docker 20.10's BuildKit 0.8) send no location:
+   * there the error is their message alone, which must contain `unlocated`.
+   */
+  located?: { lines: string[]; unlocated: string };
   /** Wall-clock bound of the whole nx run. */
   withinMs: number;
   skip?: string;
@@ -105,6 +113,18 @@ const rows: Row[] = [
     options: { target: 'no-such-stage' },
     error: failedLine,
     statement: ['target stage "no-such-stage" could not be found'],
+    withinMs: 60_000,
+  },
+  {
+    name: 'Dockerfile syntax error',
+    scope: 'target',
+    files: { 'bad/Dockerfile': 'FROM nxbk-base:latest\nCOPY hello.txt /hello.txt\nRUNN nothing\nCOPY hello.txt /again.txt\n' },
+    error: failedLine,
+    statement: ['unknown instruction: RUNN'],
+    located: {
+      lines: ['Dockerfile:3\n--------------------\n   1 |     FROM nxbk-base:latest\n   2 |     COPY hello.txt /hello.txt\n   3 | >>> RUNN nothing\n   4 |     COPY hello.txt /again.txt\n--------------------'],
+      unlocated: 'failed to create LLB definition: dockerfile parse error line 3: unknown instruction: RUNN',
+    },
     withinMs: 60_000,
   },
   {
@@ -202,6 +222,7 @@ for (const builder of builders) describe(`bad input matrix through nx-buildkit:i
   let ws: NxWorkspace;
   let listener: net.Server;
   let port = 0;
+  let minor = 0;
   const basePluginOptions = { options: { builder: builder.address, network: 'none', progress: 'plain' } };
   const badDockerfile = 'FROM nxbk-base:latest AS one\nCOPY hello.txt /hello.txt\n';
   const pristine: Record<string, string> = {
@@ -225,6 +246,10 @@ for (const builder of builders) describe(`bad input matrix through nx-buildkit:i
     listener = net.createServer();
     await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
     port = (listener.address() as net.AddressInfo).port;
+    {
+      await using client = await BuildkitClient.connect({ address: builder.address });
+      minor = await buildkitMinor(builder, client);
+    }
     // The executor finds credential helpers on its PATH; the workspace's Nx runs see the environment of its creation.
     ws = createFixtureWorkspace(pristine, basePluginOptions, { PATH: `${helpers.dir}${path.delimiter}${process.env.PATH}` });
   });
@@ -294,6 +319,14 @@ for (const builder of builders) describe(`bad input matrix through nx-buildkit:i
         const elsewhere = count(out, words) - inLogs.reduce((a, b) => a + b, 0);
         expect(elsewhere, `"${words}" elsewhere\n${why}`).toBeLessThanOrEqual(row.scope === 'target' ? 1 : row.scope === 'graph' ? 1 : 0);
         if (row.scope === 'graph') expect(elsewhere, why).toBe(1);
+      }
+      if (row.located) {
+        // From the daemon's status details; a daemon that sends none leaves its message as it is.
+        if (minor >= 13) for (const lines of row.located.lines) expect(errors[0], why).toContain(lines);
+        else {
+          expect(errors[0], why).toContain(row.located.unlocated);
+          expect(errors[0], why).not.toContain('>>>');
+        }
       }
       if (row.leavesNoProcess) expect(processesRunning(row.leavesNoProcess), why).toEqual([]);
       // (5) nothing else affected.

@@ -70,7 +70,7 @@ describe.skipIf(!!skipReason)(`the npm package${skipReason ? ` (skipped: ${skipR
 
   test('the tarball holds the compiled package only, small, with no path of the machine that built it', () => {
     const files = mustRun('tar', ['-tzf', tarball], packDir).trim().split('\n').map((f) => f.replace(/^package\//, '')).sort();
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'executors.json', 'generators.json', 'executors/image/schema.json', 'generators/init/schema.json', 'generators/convert-from-nx-container/schema.json', 'dist/generators/convert-from-nx-container/convert.cjs', 'dist/plugin/index.cjs', 'dist/plugin/index.d.cts', 'dist/executors/image/executor.cjs', 'dist/generators/init/init.cjs', 'dist/check-image.cjs', 'dist/buildkit/index.mjs', 'dist/buildkit/index.cjs', 'dist/buildkit/index.d.ts', 'dist/buildkit/index.d.cts']) {
+    for (const required of ['package.json', 'README.md', 'LICENSE', 'executors.json', 'generators.json', 'executors/image/schema.json', 'generators/init/schema.json', 'generators/convert-from-nx-container/schema.json', 'dist/generators/convert-from-nx-container/convert.cjs', 'dist/plugin/index.cjs', 'dist/plugin/index.d.cts', 'dist/executors/image/executor.cjs', 'dist/generators/init/init.cjs', 'dist/check-image.cjs', 'dist/buildkit/index.mjs', 'dist/buildkit/index.cjs', 'dist/buildkit/index.d.ts', 'dist/buildkit/index.d.cts', 'dist/engine/index.mjs', 'dist/engine/index.cjs', 'dist/engine/index.d.ts', 'dist/engine/index.d.cts']) {
       expect(files).toContain(required);
     }
     expect(files.filter((f) => /\.test\.|^e2e\/|^bench\/|^examples\/|^scripts\/|^proto\/|^\.ci\/|(^|\/)(bun\.lock|package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$|\.map$/.test(f))).toEqual([]);

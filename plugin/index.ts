@@ -14,4 +14,4 @@ export { createDependencies } from './nodes/create-dependencies';
 export { imageExecutor, metadataOutput } from './nodes/image-target';
 export { parsePluginOptions, pluginOptionsSchema, type NxBuildkitPluginOptions, type NormalizedPluginOptions } from './config/plugin-options';
 export { parseImageReference, imageMatchKey, defaultImageRepository, projectImageKeys, type ImageReference } from './config/image-reference';
-export { parseDockerfileReferences, type DockerfileReference, type ReferenceKind } from './nodes/dockerfile-references';
+export { parseDockerfileReferences, type DockerfileReference, type ReferenceKind } from './dockerfile/dockerfile-references';

@@ -29,12 +29,16 @@ const entries: { entry: string; out: string }[] = [
   // package.json "./buildkit"
   { entry: 'plugin/buildkit/index.ts', out: 'dist/buildkit/index.mjs' },
   { entry: 'plugin/buildkit/index.ts', out: 'dist/buildkit/index.cjs' },
+  // package.json "./engine"
+  { entry: 'plugin/engine/index.ts', out: 'dist/engine/index.mjs' },
+  { entry: 'plugin/engine/index.ts', out: 'dist/engine/index.cjs' },
 ];
 
 /** Declarations: source entry → files holding the same bundled text (`.d.cts` for CommonJS entries, `.d.ts` for ESM). */
 const declarations: { entry: string; outs: string[] }[] = [
   { entry: 'plugin/index.ts', outs: ['dist/plugin/index.d.cts'] },
   { entry: 'plugin/buildkit/index.ts', outs: ['dist/buildkit/index.d.ts', 'dist/buildkit/index.d.cts'] },
+  { entry: 'plugin/engine/index.ts', outs: ['dist/engine/index.d.ts', 'dist/engine/index.d.cts'] },
 ];
 
 const repoRoot = path.resolve(import.meta.dir, '..');

@@ -8,8 +8,7 @@
  * Usage: our-transfer.ts <docker://…|unix://…> <context dir> [grpc|docker]
  * Runs under Bun directly, or under Node once bundled (`bun build --target=node`).
  */
-import { BuildkitClient } from '../../plugin/buildkit/index';
-import { buildImage } from '../../plugin/buildkit/build/build-image';
+import { BuildkitClient, buildImage } from '../../plugin/buildkit/index';
 import { ContextTransfer } from './context-transfer';
 
 const [address, contextDir, transport] = process.argv.slice(2) as [string, string, string | undefined];

@@ -10,12 +10,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BuildkitClient, FileSendProvider, FileSyncProvider, marshal, State, type BuildSpec, type Session } from '../../plugin/buildkit/index';
-import { probeBinding } from '../../plugin/engine/binding-probe';
-import type { ImageTarget } from '../../plugin/engine/image-target';
-import { runTargets, type RunReport } from '../../plugin/engine/run-engine';
-import { planRun } from '../../plugin/engine/run-plan';
-import { SharedSessions } from '../../plugin/engine/shared-sessions';
+import { BuilderCapabilities, BuildkitClient, FileSendProvider, FileSyncProvider, marshal, State, type BuildSpec, type Session } from '../../plugin/buildkit/index';
+import type { ImageTarget } from '../../plugin/engine/index';
+import { runTargets, type RunReport } from '../../plugin/engine/index';
+import { planRun } from '../../plugin/engine/index';
+import { SharedSessions } from '../../plugin/engine/index';
 import { readTree, tempDir, writeTree } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
 
@@ -61,7 +60,7 @@ export const contextSafetyScenarios: Scenario[] = [
         'abs-link': { symlink: path.join(tmp.dir, 'outside', 'secret.txt') },
       });
       await using client = await connect(ctx);
-      const mechanism = await probeBinding(client);
+      const mechanism = await new BuilderCapabilities(client).binding();
       // Catch the shared session and its FileSync provider as the engine opens them.
       const openSession = client.openSession.bind(client);
       let shared: { session: Session; sync: FileSyncProvider } | undefined;

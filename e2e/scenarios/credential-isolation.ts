@@ -10,10 +10,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BuildkitClient, type AuthProviderOptions, type BuildSpec, type SolveStatus } from '../../plugin/buildkit/index';
-import type { ImageTarget } from '../../plugin/engine/image-target';
-import { runTargets, type RunEvent, type RunReport } from '../../plugin/engine/run-engine';
-import { formatPlan } from '../../plugin/engine/run-plan';
+import type { ImageTarget } from '../../plugin/engine/index';
+import { runTargets, type RunEvent, type RunReport } from '../../plugin/engine/index';
+import { formatPlan } from '../../plugin/engine/index';
 import { e2eEnvironment } from '../support/daemons';
+import { printed } from '../support/expect-failure';
 import { tempDir } from '../support/files';
 import { pushLargePrivateImage } from '../support/private-image';
 import type { Scenario, ScenarioContext } from './foundation';
@@ -114,7 +115,7 @@ function assertBuilt(report: RunReport, root: string, id: string, file: string, 
 function assertOwn401(report: RunReport, id: string, image: string): void {
   const o = outcome(report, id);
   assert.equal(o.status, 'failed', `${id} must fail without credentials (it ${o.status})`);
-  const message = (o as { error: Error }).error.message;
+  const message = printed((o as { error: Error }).error);
   assert.ok(message.startsWith(`${id}: `), `the error names the target: ${message}`);
   assert.match(message, /401 Unauthorized/);
   assert.ok(message.includes(image.split(':')[0]!) || message.includes(registry!.address), `the error names the registry or image: ${message}`);

@@ -12,7 +12,7 @@ import { e2eEnvironment, hasImageExporters } from '../support/daemons';
 import { readTree, tempDir, writeTree } from '../support/files';
 import { skip } from '../support/skip';
 import type { Scenario, ScenarioContext } from './foundation';
-import { failure } from '../support/expect-failure';
+import { failure, printed } from '../support/expect-failure';
 
 const connect = (ctx: ScenarioContext) => BuildkitClient.connect({ address: ctx.daemon.address, sessionTransport: ctx.transport });
 const env = () => e2eEnvironment();
@@ -114,7 +114,7 @@ export const dockerfileBuildScenarios: Scenario[] = [
         // Dockerfile frontends before 1.4 (BuildKit 0.8 in Docker 20.10) have no named contexts:
         // buildImage refuses them clearly; the rest of the scenario runs without one.
         assert.ok(!(await client.control.info()), `only a BuildKit before 0.11 may refuse named contexts: ${error.message}`);
-        assert.match(error.message, /^multi-stage: named contexts \("shared"\) need Dockerfile frontend 1\.4 or later/);
+        assert.match(printed(error), /^multi-stage: named contexts \("shared"\) need Dockerfile frontend 1\.4 or later/);
         named = false;
         const dockerfile = fs.readFileSync(spec.dockerfile, 'utf8').replace(/^COPY --from=shared .*\n/m, '');
         fs.writeFileSync(spec.dockerfile, dockerfile);
@@ -223,7 +223,7 @@ export const dockerfileBuildScenarios: Scenario[] = [
       if (ctx.daemon.imageStore === 'classic') {
         // An image index cannot come from the classic store: refused before the build, saying what would work.
         const multi = await failure(buildImage(client, { ...spec, platforms: ['linux/amd64', 'linux/arm64'] }));
-        assert.match(multi.message, /^push: cannot push a multi-platform image \(linux\/amd64, linux\/arm64\) from a Docker engine with the classic image store.*containerd image store, or a standalone buildkitd/);
+        assert.match(printed(multi), /^push: cannot push a multi-platform image \(linux\/amd64, linux\/arm64\) from a Docker engine with the classic image store.*containerd image store, or a standalone buildkitd/);
       }
 
       // The same through a credential helper (docker-credential-<name> on the helper PATH).
@@ -261,7 +261,7 @@ export const dockerfileBuildScenarios: Scenario[] = [
       const started = Date.now();
 
       const missingSecret = await failure(buildImage(client, spec('secret.Dockerfile')));
-      assert.match(missingSecret.message, /^bad: .*secret needed.*not found/s);
+      assert.match(printed(missingSecret), /^bad: .*secret needed.*not found/s);
 
       const unreadable = await failure(buildImage(client, { ...spec('secret.Dockerfile'), secrets: [{ id: 'needed', file: path.join(tmp.dir, 'no-such-file') }] }));
       assert.ok(unreadable instanceof BuildkitError);
@@ -270,10 +270,10 @@ export const dockerfileBuildScenarios: Scenario[] = [
 
       // No SSH forwarding at all: the session has no SSH service, and the daemon says so itself.
       const noSsh = await failure(buildImage(client, spec('ssh.Dockerfile')));
-      assert.match(noSsh.message, /^bad: .*no SSH key "nope" forwarded from the client/s);
+      assert.match(printed(noSsh), /^bad: .*no SSH key "nope" forwarded from the client/s);
       // Forwarding, but not this id: our provider refuses it.
       const unknownSsh = await failure(buildImage(client, { ...spec('ssh.Dockerfile'), ssh: [{ id: 'default', paths: [sshKey(tmp.dir)] }] }));
-      assert.match(unknownSsh.message, /^bad: .*unset ssh forward key nope/s);
+      assert.match(printed(unknownSsh), /^bad: .*unset ssh forward key nope/s);
 
       const registryAuth = env().registryAuth;
       if (registryAuth) {
@@ -284,7 +284,7 @@ export const dockerfileBuildScenarios: Scenario[] = [
       }
 
       const missingDockerfile = await failure(buildImage(client, spec('Nope.Dockerfile')));
-      assert.match(missingDockerfile.message, /^bad: Dockerfile .*Nope\.Dockerfile does not exist$/);
+      assert.match(printed(missingDockerfile), /^bad: Dockerfile .*Nope\.Dockerfile does not exist$/);
       const took = Date.now() - started;
       assert.ok(took < failuresBoundMs, `all failures came back within ${failuresBoundMs / 1000} s (took ${took} ms)`);
     },

@@ -13,10 +13,11 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { BuildkitClient, FileSyncProvider, type BuildSpec, type SessionDialer } from '../../plugin/buildkit/index';
-import type { ImageTarget } from '../../plugin/engine/image-target';
-import { runTargets, type RunEvent, type RunReport } from '../../plugin/engine/run-engine';
+import type { ImageTarget } from '../../plugin/engine/index';
+import { runTargets, type RunEvent, type RunReport } from '../../plugin/engine/index';
 import { e2eEnvironment } from '../support/daemons';
 import { tempDir, writeTree } from '../support/files';
+import { printed } from '../support/expect-failure';
 import { skip } from '../support/skip';
 import { isAlive, PrivateEngine } from '../support/private-engine';
 import { PrivateBuildkitd } from '../support/private-buildkitd';
@@ -35,7 +36,7 @@ function target(id: string, s: BuildSpec, extra: Partial<ImageTarget> = {}): Ima
 
 const errorOf = (report: RunReport, id: string) => {
   const o = report.outcomes.find((x) => x.id === id)!;
-  return 'error' in o ? String((o.error as Error)?.message ?? o.error) : '';
+  return 'error' in o ? printed(o.error) : '';
 };
 const statuses = (report: RunReport) => Object.fromEntries(report.outcomes.map((o) => [o.id, o.status]));
 

@@ -13,7 +13,7 @@ import {
   BuildkitClient, BuildkitError, buildImage, createPathFilter, FileSendProvider, FileSyncProvider, readDockerignore,
   type BuildSpec, type DiffCopyRequest, type RequestFilterFactory, type SyncedDir,
 } from '../../plugin/buildkit/index';
-import { runTargets } from '../../plugin/engine/run-engine';
+import { runTargets } from '../../plugin/engine/index';
 import { buildkitMinor } from '../support/buildkit-minor';
 import { readTree, tempDir, writeTree, type TreeSpec } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';

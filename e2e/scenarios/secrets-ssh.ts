@@ -13,7 +13,7 @@ import {
   BuildkitClient, BuildkitError, FileSendProvider, FileSyncProvider, marshal, SecretsProvider, SshProvider, State,
   type Attachable,
 } from '../../plugin/buildkit/index';
-import type { RunMount, RunOptions } from '../../plugin/buildkit/llb/state';
+import type { RunMount, RunOptions } from '../../plugin/buildkit/index';
 import { readTree, tempDir } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
 import { rejection } from '../support/expect-failure';

@@ -9,8 +9,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BuildkitClient, privateMethods, type BuildSpec } from '../../plugin/buildkit/index';
-import type { ImageTarget } from '../../plugin/engine/image-target';
-import { runTargets, type RunReport } from '../../plugin/engine/run-engine';
+import type { ImageTarget } from '../../plugin/engine/index';
+import { runTargets, type RunReport } from '../../plugin/engine/index';
+import { printed } from '../support/expect-failure';
 import { tempDir, writeTree } from '../support/files';
 import type { Scenario, ScenarioContext } from './foundation';
 
@@ -211,7 +212,7 @@ export const sharedSessionScenarios: Scenario[] = [
       const ok = (id: string, deps: string[] = []) => target(id, spec(id, contextDir, path.join(tmp.dir, id), { buildArgs: { N: `${id}-${Date.now()}` } }), { dependsOn: deps });
       const keepGoing = await runTargets(client, [failing('bad'), ok('child', ['bad']), ok('independent')], { concurrency: 2, mode: 'keep-going' });
       assert.deepEqual(Object.fromEntries(keepGoing.outcomes.map((o) => [o.id, o.status])), { bad: 'failed', child: 'skipped', independent: 'succeeded' });
-      assert.match(String((keepGoing.outcomes[0] as { error: Error }).error.message), /^bad: .*exit code: 7/s);
+      assert.match(printed((keepGoing.outcomes[0] as { error: Error }).error), /^bad: .*exit code: 7/s);
       const slow = target('slow', { ...spec('slow', contextDir, path.join(tmp.dir, 'slow'), { buildArgs: { N: `slow-${Date.now()}` } }), dockerfile: path.join(contextDir, 'Slow.Dockerfile') });
       const failsLater = target('bad2', { ...spec('bad2', contextDir, path.join(tmp.dir, 'bad2')), dockerfile: path.join(contextDir, 'FailLater.Dockerfile') });
       const sleeping = () => spawnSync('pgrep', ['-fx', slowMarker]).status === 0;

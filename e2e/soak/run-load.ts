@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BuildkitClient, type BuildSpec } from '../../plugin/buildkit/index';
-import type { ImageTarget } from '../../plugin/engine/image-target';
-import { runTargets } from '../../plugin/engine/run-engine';
+import type { ImageTarget } from '../../plugin/engine/index';
+import { runTargets } from '../../plugin/engine/index';
 import { tempDir } from '../support/files';
 
 /** What to run. */

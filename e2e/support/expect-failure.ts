@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { describeError } from '../../plugin/buildkit/index';
 
 /** Await `p`, which must reject; returns the error and how long it took. */
 export async function rejection(p: Promise<unknown>): Promise<{ error: Error; ms: number }> {
@@ -14,4 +15,9 @@ export async function rejection(p: Promise<unknown>): Promise<{ error: Error; ms
 /** Await `p`, which must reject; returns the error. */
 export async function failure(p: Promise<unknown>): Promise<Error> {
   return (await rejection(p)).error;
+}
+
+/** An error as the executor prints it: the target it belongs to, the message, the daemon's source lines. */
+export function printed(error: unknown): string {
+  return describeError(error, { withTarget: true });
 }

@@ -1,20 +1,20 @@
 import fs from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuildkitClient, redact, redactDeep, type BuildResult, type DockerEndpoint, type TlsFiles } from '../../plugin/buildkit/index';
+import { BuilderCapabilities, BuildkitClient, describeError, formatCapabilities, redact, redactDeep, type BuildResult, type DockerEndpoint, type TlsFiles } from '../../plugin/buildkit/index';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
 import { RunDisplay, type OutputStream, type TargetProgress } from './progress-display';
 import { chooseProgressTerminal, openControllingTerminal } from './progress-terminal';
 import { runLevelOptionProblems } from './run-level-options';
 import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/executor-options';
-import { imageRepository, normalizeImageTask, type NormalizedImageTask } from '../../plugin/config/normalize-image-task';
+import { imageRepository, normalizeImageTask, type NormalizedImageTask } from './normalize-image-task';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
 import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { runTargets, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { formatPlan } from '../../plugin/engine/run-plan';
 import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
-import { checkContextPaths } from '../../plugin/config/check-context-paths';
+import { checkContextPaths } from './check-context-paths';
 import { checkBuilderOptions } from '../../plugin/config/check-builder-options';
 import { failedTaskLog } from './task-log';
 import { writeJsonFile } from './write-json-file';
@@ -159,7 +159,7 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
   const all = tasks.map((t) => normalized.get(t.taskId)!);
   const first = all[0]!.options;
   if (all.some((n) => n.options.print)) {
-    const text = formatPlan((await planLinkedRun(all.map((n) => n.target))).plan);
+    const text = `${formatPlan((await planLinkedRun(all.map((n) => n.target))).plan)}\n${await printedCapabilities(first, ctx)}`;
     ctx.write(text);
     for (const t of tasks) yield { taskId: t.taskId, success: true, status: 'success', terminalOutput: text + '\n' };
     return;
@@ -317,14 +317,33 @@ async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: Imag
   const error = 'error' in outcome ? outcome.error : undefined;
   // Kept out of the live stream: Nx prints the task's log (where it goes)
   // as the task ends, so the error appears once. It names the task
-  // (project:target) rather than only the project the engine prefixed.
-  const said = error instanceof Error ? error.message : String(error);
-  const own = said.startsWith(`${task.project}: `) ? said.slice(task.project.length + 2) : said;
-  const line = redact(`[${n.target.spec.name}] ${outcome.status}: ${task.taskId}: ${own}`);
-  log.end('failure', `${outcome.status}: ${own}`);
+  // (project:target), and the source lines the daemon located it at.
+  const line = redact(`[${n.target.spec.name}] ${outcome.status}: ${task.taskId}: ${describeError(error)}`);
+  log.end('failure', `${outcome.status}: ${error instanceof Error ? error.message : String(error)}`);
   // A failed build leaves no metadata behind that could pass for a success.
   await fs.rm(n.metadataFile, { force: true });
   return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: failedTaskLog(log.lines, line), ...(startTime ? { startTime } : {}), endTime };
+}
+
+/** How long `--print` waits for the builder to answer before it prints the plan without its capabilities. */
+const printConnectMs = 2_000;
+
+/**
+ * The builder's capabilities for `--print`, when it answers; the plan
+ * itself never depends on them, so an unreachable builder is only noted.
+ */
+async function printedCapabilities(options: ImageExecutorOptions, ctx: { workspaceRoot: string; signal?: AbortSignal }): Promise<string> {
+  try {
+    await using client = await BuildkitClient.connect({
+      address: options.builder,
+      ...(options.builderTls ? { tls: tlsFiles(options.builderTls, ctx.workspaceRoot) } : {}),
+      timeoutMs: printConnectMs,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    return formatCapabilities(await new BuilderCapabilities(client).report(ctx.signal));
+  } catch (err) {
+    return `builder ${options.builder ?? '(default)'}: capabilities not known, it did not answer (${(err as Error).message.split('\n')[0]})`;
+  }
 }
 
 /** TLS files of the `builderTls` option, resolved against the workspace root. */

@@ -1,3 +1,4 @@
+import { controlSessionDialer } from './control-session-dialer';
 import { ControlClient } from './control/control-client';
 import type { SolveRequestInit, SolveResponse, SolveStatus, WorkerInfo } from './control/types';
 import { BuildkitError, GrpcStatus } from './errors';
@@ -147,7 +148,7 @@ export class BuildkitClient implements AsyncDisposable {
   /** The dialer sessions of this client use. */
   sessionDialer(): SessionDialer {
     if (this.sessionTransport === 'docker' && this.address.kind === 'docker') return dockerSessionDialer(this.address.endpoint);
-    return this.control.sessionDialer();
+    return controlSessionDialer(this.channel);
   }
 
   /** Create and open a session on this daemon. The caller closes it. */

@@ -4,7 +4,8 @@
  * only import path from outside `plugin/buildkit/`; it never imports Nx.
  */
 export { BuildkitClient, type ConnectOptions, type SolveOptions } from './client';
-export { BuildkitError, GrpcStatus, type BuildkitErrorCode } from './errors';
+export { BuildkitError, GrpcStatus, describeError, type BuildkitErrorCode, type BuildkitErrorDetails } from './errors';
+export type { ErrorDetails, SourceLocation } from './errdefs/error-details';
 export type {
   DaemonVersion, SolveRequestInit, SolveResponse, SolveStatus, TypedAttrs, UsageRecord,
   VertexLog, VertexProgress, VertexUpdate, VertexWarning, WorkerInfo,
@@ -24,7 +25,7 @@ export { SshProvider, defaultSshId, type SshAgentSpec } from './attachables/ssh/
 export { AuthProvider, type AuthProviderOptions } from './attachables/auth/auth-provider';
 export { parseDockerConfig, type DockerConfig, type RegistryAuthEntry } from './attachables/auth/docker-config';
 export type { RegistryCredentials } from './attachables/auth/credential-helper';
-export { State, type LocalOptions, type ImageOptions, type OciLayoutOptions, type Platform, type CopyOptions, type MkfileOptions, type MkdirOptions } from './llb/state';
+export { State, type RunMount, type RunOptions, type LocalOptions, type ImageOptions, type OciLayoutOptions, type Platform, type CopyOptions, type MkfileOptions, type MkdirOptions } from './llb/state';
 export { marshal, digestOf, type Definition, type MarshalOptions } from './llb/marshal';
 export { parseBuilderAddress, type BuilderAddress, type DockerEndpoint, type TlsFiles } from './transport/builder-address';
 export { ProgressTracker } from './progress/progress-tracker';
@@ -36,7 +37,8 @@ export { readOciIndex, putInOciIndex, findByTag, type OciDescriptor, type OciInd
 export { resolveLocalCacheImport, writeLocalCacheIndex } from './attachables/content/local-cache';
 export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
-export { supportsNamedContexts } from './build/named-context-support';
+export { BuilderCapabilities, formatCapabilities, type CapabilitiesReport } from './capabilities/builder-capabilities';
+export type { BindingMechanism } from './capabilities/binding-probe';
 export { escapesFilterHeaders } from './build/filter-header-escaping';
 export { headerSafe } from './build/non-ascii-filters';
 export { findLoadEngine, type LoadEngine } from './build/engine-load';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { buildImage, BuildkitError, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
-import { probeBinding, type BindingMechanism } from './binding-probe';
+import { BuilderCapabilities, buildImage, BuildkitError, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
 import { CredentialGate } from './credentials/credential-gate';
 import { conflictMap } from './credentials/credential-groups';
 import type { ImageTarget } from './image-target';
 import { ImageLinks, type LinkCleanup, type LinkReport } from './links/image-links';
+import { newLinkRunId } from './links/link-reference';
 import { planLinkedRun } from './links/plan-linked-run';
 import { withDefaultOutputs } from './default-outputs';
 import type { RunPlan } from './run-plan';
@@ -20,6 +20,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Force a binding mechanism instead of probing the daemon (tests, diagnostics). */
   binding?: BindingMechanism;
+  /** What is known about the builder, one object per run; default: a fresh one, probed as needed. */
+  capabilities?: BuilderCapabilities;
   /** Stable, printable-ASCII key for the shared session, e.g. derived from the workspace; lets a long-lived daemon send only changes. */
   sharedKey?: string;
   /**
@@ -79,11 +81,12 @@ export async function runTargets(client: BuildkitClient, given: readonly ImageTa
   // A target built FROM another one's image waits for it and reads exactly its result (links/).
   const { plan, targets, links, dockerfiles } = await planLinkedRun(await withDefaultOutputs(given, client, options.signal));
   const needsSharing = targets.some((t) => t.contextPolicy === 'shared');
-  const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(client, retryPolicy(options), options))) : 'none';
-  const imageLinks = new ImageLinks(client, targets, links, dockerfiles);
+  const capabilities = options.capabilities ?? new BuilderCapabilities(client);
+  const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(capabilities, retryPolicy(options), options))) : 'none';
+  const imageLinks = new ImageLinks(client, targets, links, dockerfiles, newLinkRunId(), capabilities);
   let report: Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>;
   try {
-    report = await runWithSharedSessions(client, targets, plan, mechanism, options, imageLinks);
+    report = await runWithSharedSessions(client, targets, plan, mechanism, { ...options, capabilities }, imageLinks);
   } catch (err) {
     // The link names exist only for this run: removed on success, failure and abort alike.
     await imageLinks.cleanup();
@@ -152,8 +155,8 @@ function retryPolicy(options: RunOptions): RetryPolicy {
 }
 
 /** The binding probe is the run's first contact with the daemon: a daemon that is restarting just then is waited for. */
-function probeWithRetries(client: BuildkitClient, policy: RetryPolicy, options: RunOptions): Promise<BindingMechanism> {
-  return withRetries(() => probeBinding(client, options.signal), {
+function probeWithRetries(capabilities: BuilderCapabilities, policy: RetryPolicy, options: RunOptions): Promise<BindingMechanism> {
+  return withRetries(() => capabilities.binding(options.signal), {
     policy,
     signal: options.signal,
     onRetry: (r) => options.onEvent?.({ type: 'retry', id: setUpId, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }),
@@ -182,6 +185,7 @@ async function buildOnce(
         return await buildImage(client, s, {
           contextSource: lease!.source,
           signal,
+          ...(options.capabilities ? { capabilities: options.capabilities } : {}),
           onStatus: (status) => options.onEvent?.({ type: 'status', id: target.id, status }),
           // Another running solve may share a pull with this one and still ask this session for credentials.
           ...(gate.holdsSession(target.id)
@@ -208,8 +212,7 @@ async function buildOnce(
     // is what went wrong, whatever the daemon made of it (it may relay the
     // loss as UNAVAILABLE "transport is closing").
     if (error.code === 'unavailable' && !(await answers(client))) throw error;
-    const said = error.message.startsWith(`${target.spec.name}: `) ? error.message.slice(target.spec.name.length + 2) : error.message;
-    throw new BuildkitError('session-closed', `the run's shared session serving the build context closed before the build finished (daemon said: ${said})`, {
+    throw new BuildkitError('session-closed', `the run's shared session serving the build context closed before the build finished (daemon said: ${error.message})`, {
       cause: error,
       target: target.spec.name,
       grpcCode: error.grpcCode,

@@ -4,7 +4,7 @@ import {
   BuildkitError, FileSyncProvider, State, escapesFilterHeaders, headerSafe, marshal, readDockerignore, refusePrivate,
   type BuildkitClient, type ContextSource, type Definition, type FileSyncCounters, type Session, type SyncedDir,
 } from '../buildkit/index';
-import type { BindingMechanism } from './binding-probe';
+import type { BindingMechanism } from '../buildkit/index';
 import type { ImageTarget } from './image-target';
 import { localNameFor, type RunPlan } from './run-plan';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildkitError } from '../buildkit/errors';
+import { BuildkitError } from '../buildkit/index';
 import { readGitInfo, type GitInfo, type GitRepositoryInfo } from './git-info';
 
 // A real repository in a temp dir, isolated from the machine's git config

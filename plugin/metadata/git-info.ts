@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { BuildkitError } from '../buildkit/errors';
+import { BuildkitError } from '../buildkit/index';
 import { branchFromCiEnv, type Env } from './ci-branch';
 import { gitRemoteToWebUrl, stripCredentials } from './git-remote-url';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { BuildkitError } from '../buildkit/errors';
+import { BuildkitError } from '../buildkit/index';
 import { isValidTag, normalizeImageReference, parseImageReference, sameRepository } from './image-reference';
 
 const D256 = `sha256:${'a'.repeat(64)}`;

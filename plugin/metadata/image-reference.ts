@@ -1,4 +1,4 @@
-import { BuildkitError } from '../buildkit/errors';
+import { BuildkitError } from '../buildkit/index';
 
 /**
  * Image references (`[registry/]path[:tag][@digest]`), parsed with the

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { BuildkitError } from '../buildkit/errors';
+import { BuildkitError } from '../buildkit/index';
 import type { GitInfo, GitRepositoryInfo } from './git-info';
 import { expandTagTemplates, type TagTemplateContext } from './tag-templates';
 

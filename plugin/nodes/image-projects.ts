@@ -1,6 +1,6 @@
 import { imageMatchKey, projectImageKeys } from '../config/image-reference';
 import { parseNamedContextValue } from '../config/named-context-value';
-import { parseDockerfileReferences, type DockerfileReference } from './dockerfile-references';
+import { parseDockerfileReferences, type DockerfileReference } from '../dockerfile/dockerfile-references';
 
 /** A project that builds an image, as far as dependency inference needs to know it. */
 export interface ImageProject {

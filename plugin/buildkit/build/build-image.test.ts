@@ -52,7 +52,8 @@ describe('buildImage before the daemon is contacted', () => {
       cacheFrom: [{ type: 'local', attrs: { dest: '/wrong-side' } }],
     }).catch((e: BuildkitError) => e);
     expect(error).toBeInstanceOf(BuildkitError);
-    expect((error as BuildkitError).message).toBe('unit: cacheFrom[0] (type=local): missing attribute "src"');
+    expect((error as BuildkitError).target).toBe('unit');
+    expect((error as BuildkitError).message).toBe('cacheFrom[0] (type=local): missing attribute "src"');
     expect(calls).toEqual([]);
   });
 
@@ -63,7 +64,8 @@ describe('buildImage before the daemon is contacted', () => {
     const error = await buildImage(untouchableClient(calls), { ...spec, dockerfile: missing }).catch((e: BuildkitError) => e);
     expect(error).toBeInstanceOf(BuildkitError);
     expect((error as BuildkitError).code).toBe('not-found');
-    expect((error as BuildkitError).message).toBe(`unit: Dockerfile ${missing} does not exist`);
+    expect((error as BuildkitError).target).toBe('unit');
+    expect((error as BuildkitError).message).toBe(`Dockerfile ${missing} does not exist`);
     expect(calls).toEqual([]);
   });
 

@@ -28,7 +28,7 @@ import { marshal } from '../llb/marshal';
 import { State } from '../llb/state';
 import { dockerfileFrontendAttrs, type LocalNames } from './frontend-attrs';
 import { overrideDockerfile } from './dockerfile-override';
-import { supportsNamedContexts } from './named-context-support';
+import { BuilderCapabilities } from '../capabilities/builder-capabilities';
 import { planOutputs, type OutputBuilder, type OutputPlan } from './output-plan';
 import { findLoadEngine, loadIntoEngine, type LoadEngine } from './engine-load';
 import { pushThroughEngine } from './engine-push';
@@ -51,6 +51,8 @@ export interface BuildOptions {
    * (the daemon merges identical pulls of concurrent builds).
    */
   holdSession?: (close: () => Promise<void>) => void;
+  /** What is known about the builder (a run shares one); default: probed for this build alone, when needed. */
+  capabilities?: BuilderCapabilities;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface BuildOptions {
  * SSH agents, registry credentials and outputs. Sources that cannot be read
  * (secrets, SSH keys, OCI layouts, local caches), invalid cache entries and
  * named contexts the daemon's frontend does not know fail before the solve
- * starts. Failures are BuildkitErrors prefixed with the spec's name; a failed
+ * starts. Failures are BuildkitErrors whose `target` is the spec's name; a failed
  * step's last output lines are quoted in the message.
  */
 export async function buildImage(client: BuildkitClient, spec: BuildSpec, options: BuildOptions = {}): Promise<BuildResult> {
@@ -68,7 +70,7 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
   try {
     validateCacheSpecs(spec);
     const outputs = await planBuildOutputs(client, spec, options.signal);
-    await requireNamedContextSupport(client, spec, options.signal);
+    await requireNamedContextSupport(options.capabilities ?? new BuilderCapabilities(client), spec, options.signal);
     const given = options.contextSource ?? { kind: 'own-session' };
     const headers = await filterHeaderPlan(client, spec, given, options.signal);
     await using override = await overrideDockerfile(spec, given);
@@ -171,13 +173,13 @@ interface PreparedSession {
 
 /**
  * Named contexts on a frontend older than 1.4 would be looked up as images in
- * a registry (see supportsNamedContexts): refuse before anything is sent.
+ * a registry (see probeNamedContexts): refuse before anything is sent.
  */
-async function requireNamedContextSupport(client: BuildkitClient, spec: BuildSpec, signal?: AbortSignal): Promise<void> {
+async function requireNamedContextSupport(capabilities: BuilderCapabilities, spec: BuildSpec, signal?: AbortSignal): Promise<void> {
   const names = Object.keys(spec.namedContexts ?? {});
   // shm-size, ulimit and cgroup-parent came with the same frontend generation (1.4); older ones ignore them silently.
   const resources = [spec.shmSize !== undefined && 'shmSize', spec.ulimits?.length && 'ulimits', spec.cgroupParent && 'cgroupParent'].filter((x): x is string => typeof x === 'string');
-  if ((!names.length && !resources.length) || (await supportsNamedContexts(client, signal))) return;
+  if ((!names.length && !resources.length) || (await capabilities.namedContexts(signal))) return;
   if (resources.length) {
     throw new BuildkitError(
       'failed-precondition',

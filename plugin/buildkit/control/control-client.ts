@@ -1,10 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Duplex } from 'node:stream';
 import { BuildkitError, GrpcStatus } from '../errors';
-import { decodeBytesMessage, encodeBytesMessage } from '../protocol/bytes-message';
-import type { SessionDialer } from '../session/session';
-import { sessionHeaderFields } from '../session/session-headers';
-import { TunnelDuplex } from '../session/tunnel-duplex';
 import type { GrpcChannel } from '../transport/channel';
 import { serverStreamCall, unaryCall, type CallOptions } from './rpc';
 import type { DaemonVersion, SolveRequestInit, SolveResponse, SolveStatus, UsageRecord, WorkerInfo } from './types';
@@ -68,29 +63,5 @@ export class ControlClient {
     for await (const res of serverStreamCall(this.channel.client, `${service}/Status`, codecs.statusRequest, codecs.statusResponse, { Ref: ref }, 'status', options)) {
       yield fromWireStatus(res);
     }
-  }
-
-  /**
-   * A session dialer that runs sessions inside this connection, through
-   * `Control/Session` (works on standalone buildkitd and on Docker's `/grpc`).
-   */
-  sessionDialer(): SessionDialer {
-    return async (headers, signal) => {
-      const metadata = new grpc.Metadata();
-      // Repeated keys become separate header fields, one per method, as the daemon requires.
-      for (const [name, value] of sessionHeaderFields(headers)) metadata.add(name.toLowerCase(), value);
-      const call = this.channel.client.makeBidiStreamRequest(
-        `${service}/Session`,
-        encodeBytesMessage,
-        decodeBytesMessage,
-        metadata,
-        {},
-      ) as grpc.ClientDuplexStream<Buffer, Buffer>;
-      const duplex: Duplex = new TunnelDuplex(call);
-      const onAbort = () => duplex.destroy(new BuildkitError('cancelled', 'session dial aborted'));
-      signal.addEventListener('abort', onAbort, { once: true });
-      duplex.once('close', () => signal.removeEventListener('abort', onAbort));
-      return duplex;
-    };
   }
 }

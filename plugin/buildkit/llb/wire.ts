@@ -6,7 +6,3 @@ export function encodeOp(op: Record<string, unknown>): Uint8Array {
   return encodeDeterministic(messageType('pb.Op'), op);
 }
 
-/** Encode a `pb.Definition` with Go-identical deterministic bytes. */
-export function encodeDefinition(definition: Record<string, unknown>): Uint8Array {
-  return encodeDeterministic(messageType('pb.Definition'), definition);
-}

@@ -1,5 +1,5 @@
 import { parseImageReference } from '../../config/image-reference';
-import { parseDockerfileImageUse } from '../../nodes/dockerfile-references';
+import { parseDockerfileImageUse } from '../../dockerfile/dockerfile-references';
 import type { ImageTarget } from '../image-target';
 import { namedContextKey } from '../links/named-context-key';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  BuildkitError, engineApiRequest, readOciIndex, supportsNamedContexts,
+  BuilderCapabilities, BuildkitError, engineApiRequest, readOciIndex,
   type BuildkitClient, type BuildResult, type BuildSpec, type NamedContext, type OutputSpec,
 } from '../../buildkit/index';
 import { parseImageReference } from '../../config/image-reference';
@@ -73,6 +73,8 @@ export class ImageLinks {
     private readonly links: readonly ImageLink[],
     private readonly dockerfiles: ReadonlyMap<string, string>,
     runId: string = newLinkRunId(),
+    /** The run's knowledge of the builder (named contexts); default: probed by these links alone. */
+    private readonly capabilities: BuilderCapabilities = new BuilderCapabilities(client),
   ) {
     this.isDocker = client.address.kind === 'docker';
     this.runId = runId;
@@ -103,7 +105,7 @@ export class ImageLinks {
     // Every base is checked first: a missing one fails before the daemon is probed.
     const resolved = [];
     for (const link of mine) resolved.push({ link, ...(await this.resolve(link, spec, signal)) });
-    const named = await supportsNamedContexts(this.client, signal);
+    const named = await this.capabilities.namedContexts(signal);
     for (const { link, reference, via, context } of resolved) {
       if (via === 'layout' && !named) {
         throw new BuildkitError(

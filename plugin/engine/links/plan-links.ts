@@ -1,5 +1,5 @@
 import { imageMatchKey } from '../../config/image-reference';
-import { parseDockerfileReferences, type DockerfileReference } from '../../nodes/dockerfile-references';
+import { parseDockerfileReferences, type DockerfileReference } from '../../dockerfile/dockerfile-references';
 import type { ImageTarget } from '../image-target';
 import { namedContextKey } from './named-context-key';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { imageMatchKey } from '../../config/image-reference';
-import { parseDockerfileReferences } from '../../nodes/dockerfile-references';
+import { parseDockerfileReferences } from '../../dockerfile/dockerfile-references';
 import { rewriteReferences } from './rewrite-references';
 
 const link = 'nx-buildkit-link/base-image:r1';

@@ -1,4 +1,4 @@
-import type { DockerfileReference } from '../../nodes/dockerfile-references';
+import type { DockerfileReference } from '../../dockerfile/dockerfile-references';
 
 /**
  * Rewrite a Dockerfile so that the given references (found by

@@ -1,17 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import { BuildkitError } from '../../errors';
-import type { moby } from '../../gen/types';
-import { messageCodec } from '../../protocol/root';
 import { registerSecret } from '../../redact';
 import type { Attachable, SessionServiceRegistry } from '../../session/attachable';
 import { statusError, Status } from '../call-status';
 import { checkSecretSize, readSecretSource, type SecretSpec } from './secret-source';
+import { codecs, type GetSecretRequest, type GetSecretResponse } from './wire';
 
-type GetSecretRequest = moby.buildkit.secrets.v1.GetSecretRequest;
-type GetSecretResponse = moby.buildkit.secrets.v1.GetSecretResponse;
-
-const requestCodec = messageCodec<GetSecretRequest>('moby.buildkit.secrets.v1.GetSecretRequest');
-const responseCodec = messageCodec<GetSecretResponse>('moby.buildkit.secrets.v1.GetSecretResponse');
+const requestCodec = codecs.getSecretRequest;
+const responseCodec = codecs.getSecretResponse;
 
 /**
  * `moby.buildkit.secrets.v1.Secrets`: serves build secrets by ID. Every

@@ -2,18 +2,14 @@ import type * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
 import net from 'node:net';
 import { BuildkitError } from '../../errors';
-import type { moby } from '../../gen/types';
-import { messageCodec } from '../../protocol/root';
 import type { Attachable, SessionServiceRegistry } from '../../session/attachable';
 import { failStream, headerValues, rawMethod, statusError, Status } from '../call-status';
 import { forwardAgentCall } from './forward-agent';
 import { startPrivateAgent, type PrivateAgent } from './private-agent';
+import { codecs, type CheckAgentRequest, type CheckAgentResponse } from './wire';
 
-type CheckAgentRequest = moby.sshforward.v1.CheckAgentRequest;
-type CheckAgentResponse = moby.sshforward.v1.CheckAgentResponse;
-
-const checkRequest = messageCodec<CheckAgentRequest>('moby.sshforward.v1.CheckAgentRequest');
-const checkResponse = messageCodec<CheckAgentResponse>('moby.sshforward.v1.CheckAgentResponse');
+const checkRequest = codecs.checkAgentRequest;
+const checkResponse = codecs.checkAgentResponse;
 
 /** The ID the daemon uses when a mount names none (`sshforward.DefaultID`). */
 export const defaultSshId = 'default';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { InvalidOptionsError, parseImageOptions } from './executor-options';
+import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/executor-options';
 import { normalizeImageTask } from './normalize-image-task';
 
 const normalize = (namedContexts: Record<string, string>, imageOfTask?: (task: string) => string | undefined) =>

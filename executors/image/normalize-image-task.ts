@@ -1,10 +1,10 @@
 import path from 'node:path';
-import type { BuildSpec, ImageAnnotation, NamedContext, OutputSpec } from '../buildkit/index';
-import type { ImageTarget } from '../engine/image-target';
-import type { ImageExecutorOptions } from './executor-options';
-import { InvalidOptionsError } from './executor-options';
-import { defaultImageRepository } from './image-reference';
-import { parseNamedContextValue } from './named-context-value';
+import type { BuildSpec, ImageAnnotation, NamedContext, OutputSpec } from '../../plugin/buildkit/index';
+import type { ImageTarget } from '../../plugin/engine/index';
+import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
+import { InvalidOptionsError } from '../../plugin/config/executor-options';
+import { defaultImageRepository } from '../../plugin/config/image-reference';
+import { parseNamedContextValue } from '../../plugin/config/named-context-value';
 
 /** What normalization needs to know about the task's project. */
 export interface ProjectInfo {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkContextPaths, isWithin, resolveLinks } from './check-context-paths';
-import { parseImageOptions } from './executor-options';
+import { parseImageOptions } from '../../plugin/config/executor-options';
 import { normalizeImageTask } from './normalize-image-task';
 
 const base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-ctxpaths-')));

@@ -14,29 +14,16 @@ import { BuildkitError } from '../errors';
 const probeRegistry = '127.0.0.1:1';
 const probeName = `${probeRegistry}/nxbk-named-context-probe`;
 
-const probed = new Map<string, Promise<boolean>>();
-
 /**
  * Whether the daemon's built-in Dockerfile frontend honours `context:<name>`
  * attributes (Dockerfile frontend 1.4, BuildKit 0.10, Docker Engine 23).
  * Older frontends ignore them silently and resolve the name as an image
  * from a registry (`FROM base` pulls `docker.io/library/base`), so a build
  * would use the wrong content or fail obscurely. Found by trying a tiny
- * build once per daemon address (Debian-built daemons report no usable
- * version); the answer is remembered for the life of the process.
+ * build (Debian-built daemons report no usable version); remembering the
+ * answer is the caller's ({@link BuilderCapabilities}).
  */
-export function supportsNamedContexts(client: BuildkitClient, signal?: AbortSignal): Promise<boolean> {
-  const key = client.address.display;
-  let result = probed.get(key);
-  if (!result) {
-    result = probe(client, signal);
-    probed.set(key, result);
-    result.catch(() => probed.delete(key));
-  }
-  return result;
-}
-
-async function probe(client: BuildkitClient, signal?: AbortSignal): Promise<boolean> {
+export async function probeNamedContexts(client: BuildkitClient, signal?: AbortSignal): Promise<boolean> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nxbk-named-probe-'));
   try {
     await fs.writeFile(path.join(dir, 'Dockerfile'), `FROM scratch\nCOPY --from=${probeName} probe.txt /probe.txt\n`);

@@ -1,7 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { BuildkitError, FileSyncProvider, State, marshal, type BuildkitClient } from '../buildkit/index';
+import { FileSyncProvider } from '../attachables/filesync/file-sync-provider';
+import type { BuildkitClient } from '../client';
+import { BuildkitError } from '../errors';
+import { marshal } from '../llb/marshal';
+import { State } from '../llb/state';
 
 /**
  * How a daemon lets a solve read its context from a session other than its own
@@ -15,26 +19,13 @@ import { BuildkitError, FileSyncProvider, State, marshal, type BuildkitClient } 
  */
 export type BindingMechanism = 'local-sessionid' | 'frontend-inputs' | 'prefetch';
 
-const probed = new Map<string, Promise<BindingMechanism>>();
-
 /**
  * Find the mechanism by trying it, never by version string (Debian-built
  * daemons report `v0.0.0+unknown`). Each probe is a tiny solve whose own
  * session serves no files, so success proves the other session was used.
- * The answer is remembered per daemon address for the life of the process.
+ * Remembering the answer is the caller's ({@link BuilderCapabilities}).
  */
-export function probeBinding(client: BuildkitClient, signal?: AbortSignal): Promise<BindingMechanism> {
-  const key = client.address.display;
-  let result = probed.get(key);
-  if (!result) {
-    result = runProbes(client, signal);
-    probed.set(key, result);
-    result.catch(() => probed.delete(key));
-  }
-  return result;
-}
-
-async function runProbes(client: BuildkitClient, signal?: AbortSignal): Promise<BindingMechanism> {
+export async function probeBinding(client: BuildkitClient, signal?: AbortSignal): Promise<BindingMechanism> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nxbk-probe-'));
   try {
     await fs.writeFile(path.join(dir, 'Dockerfile'), 'FROM scratch\nCOPY probe.txt /probe.txt\n');
@@ -68,7 +59,7 @@ async function succeeds(signal: AbortSignal | undefined, solve: () => Promise<un
       return true;
     } catch (err) {
       // Only "the other session was not used" means unsupported; anything else is a real problem.
-      // An unreachable daemon must never be taken for an answer (it would be remembered).
+      // An unreachable daemon must never be taken for an answer (the run would go on with it).
       if (err instanceof BuildkitError && err.code !== 'unavailable' && /no local sources enabled|no access allowed to dir|not found|no such file|failed to read dockerfile/i.test(err.message)) return false;
       // Seen once on BuildKit 0.8 under load: the failing probe answered
       // "context canceled" instead of its reason, which says nothing either way.
