@@ -21,7 +21,8 @@
  * through a buildx remote-driver builder; `private-docker-28` / `private-docker-26`
  * start a private engine of that kind for the run, so pruning its cache
  * disturbs nobody), BENCH_SIDES (ours,bake,builds),
- * BENCH_WARM (0). Needs the daemons of e2e/daemons/up.sh (and the buildx
+ * BENCH_WARM (0), BENCH_TIMING (0; 1 prints our executor's phase timestamps,
+ * NXBK_DEBUG_TIMING, relative to the `nx` start). Needs the daemons of e2e/daemons/up.sh (and the buildx
  * plugin it unpacks).
  */
 import fs from 'node:fs';
@@ -41,6 +42,7 @@ const runs = Number(process.env.BENCH_RUNS ?? 3);
 const daemonName = process.env.BENCH_DAEMON ?? 'docker-28';
 const sides = (process.env.BENCH_SIDES ?? 'ours,bake,builds').split(',').filter(Boolean) as Side[];
 const warm = process.env.BENCH_WARM === '1';
+const timing = process.env.BENCH_TIMING === '1';
 type Side = 'ours' | 'bake' | 'builds';
 for (const s of sides) if (!['ours', 'bake', 'builds'].includes(s)) throw new Error(`BENCH_SIDES: unknown side ${s}`);
 
@@ -119,7 +121,8 @@ function run(argv: string[], env: NodeJS.ProcessEnv, cwd = ws.dir): { wallMs: nu
 const ourEnv = (nxDaemon: boolean) => ({ ...nxEnvironment(), NX_DAEMON: String(nxDaemon) });
 function runSide(side: Side, nxDaemon = false): RunFigures {
   if (side === 'ours') {
-    const r = run(['node', nxCli, 'run-many', '-t', 'image', '--skip-nx-cache'], ourEnv(nxDaemon));
+    const r = run(['node', nxCli, 'run-many', '-t', 'image', '--skip-nx-cache'], { ...ourEnv(nxDaemon), ...(timing ? { NXBK_DEBUG_TIMING: '1' } : {}) });
+    if (timing) printPhases(r.out, r.startMs);
     return { wallMs: r.wallMs, rssMb: r.rssMb, ...firstStepAndTransfer(r.out, r.startMs, 'ours') };
   }
   if (side === 'bake') {
@@ -180,6 +183,16 @@ try {
   ws[Symbol.dispose]();
   fs.rmSync(work, { recursive: true, force: true });
   await privateEngine?.stop();
+}
+
+/** Our executor's phase marks (NXBK_DEBUG_TIMING), and the daemon's first step, from the `nx` process's start. */
+function printPhases(output: string, startMs: number): void {
+  const lines = output.split('\n').flatMap((line) => {
+    const m = /nxbk-timing (\d+) \+\d+ms (.*)$/.exec(line);
+    return m ? [`  +${((Number(m[1]) - startMs) / 1000).toFixed(2)} s  ${m[2]}`] : [];
+  });
+  const f = firstStepAndTransfer(output, startMs, 'ours');
+  console.log([...lines, `  +${(f.firstStepMs / 1000).toFixed(2)} s  daemon: first step started`, `  transfer ${(f.transferMs / 1000).toFixed(2)} s`].join('\n'));
 }
 
 function spawnQuiet(argv: string[]): void {

@@ -11,7 +11,7 @@ export interface ScenarioSuiteOptions {
   timeout: number;
   /**
    * Session transports per daemon: `grpc` (Control/Session only, the
-   * client's default, and the default here), or `feature`/`all` as
+   * default here; the client's default on Docker engines is /session), or `feature`/`all` as
    * {@link sessionTransports} picks them.
    */
   transports?: 'grpc' | 'feature' | 'all';

@@ -5,6 +5,7 @@ interface BatchExecutorTaskResult {
   task: string;
   result: { success: boolean; terminalOutput: string; status?: 'success' | 'failure' | 'skipped'; startTime?: number; endTime?: number };
 }
+import { markPhase } from '../../plugin/buildkit/debug-timing';
 import { runImageTasks, type ImageTaskInput } from './run-image-tasks';
 import { uncoveredReads, type NxInput } from './input-coverage';
 
@@ -20,6 +21,7 @@ export default async function* imageBatchExecutor(
   overrides: Record<string, unknown>,
   context: ExecutorContext,
 ): AsyncGenerator<BatchExecutorTaskResult> {
+  markPhase('executor: batch called');
   const ids = Object.keys(inputs);
   const tasks: ImageTaskInput[] = ids.map((taskId) => {
     const task = taskGraph.tasks[taskId]!;

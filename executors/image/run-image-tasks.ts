@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuilderCapabilities, BuildkitClient, describeError, formatCapabilities, redact, redactDeep, type BuildResult, type DockerEndpoint, type TlsFiles } from '../../plugin/buildkit/index';
+import { BuilderCapabilities, describeError, formatCapabilities, markPhase, redact, redactDeep, type BuildkitClient, type BuildResult, type DockerEndpoint } from '../../plugin/buildkit/index';
+import { BuilderConnection, connectBuilder } from './builder-connection';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
 import { RunDisplay, type OutputStream, type TargetProgress } from './progress-display';
 import { chooseProgressTerminal, openControllingTerminal } from './progress-terminal';
@@ -10,7 +11,7 @@ import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/exec
 import { imageRepository, normalizeImageTask, type NormalizedImageTask } from './normalize-image-task';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
 import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
-import { runTargets, type TargetOutcome } from '../../plugin/engine/run-engine';
+import { streamTargets, warmUp, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { formatPlan } from '../../plugin/engine/run-plan';
 import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
@@ -74,57 +75,16 @@ export async function* runImageTasks(tasks: readonly ImageTaskInput[], ctx: RunC
 }
 
 async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): AsyncGenerator<ImageTaskResult> {
-  const normalized = new Map<string, NormalizedImageTask>();
+  markPhase('run: tasks received');
+  // Git is read while the options are parsed and the builder is connected to.
+  const gitReading = readGitInfo(ctx.workspaceRoot, { env: process.env, signal: ctx.signal });
+  gitReading.catch(() => {});
   const problems = new Map<string, readonly string[]>();
-  const now = new Date();
-  const git = await readGitInfo(ctx.workspaceRoot, { env: process.env, signal: ctx.signal });
-  // First every task's options and image names, so that a `target:` named
-  // context can name the image of any task of the run.
-  const parsed = new Map<string, { options: ImageExecutorOptions; resolved: Awaited<ReturnType<typeof resolveNamesAndLabels>> }>();
-  for (const t of allTasks) {
-    try {
-      const options = parseImageOptions(t.options, { project: t.project, target: t.target });
-      const builderProblems = checkBuilderOptions(options, t, ctx.workspaceRoot);
-      if (builderProblems.length) throw new InvalidOptionsError(builderProblems);
-      parsed.set(t.taskId, { options, resolved: await resolveNamesAndLabels(options, t, ctx.workspaceRoot, git, now) });
-    } catch (err) {
-      if (err instanceof InvalidOptionsError) problems.set(t.taskId, err.problems);
-      else throw err;
-    }
-  }
-  // The guard of the Nx cache: a result Nx would store under inputs that miss
-  // what the build reads is a stale image waiting to be replayed. Failing the
-  // task is the one way to keep a result out of the Nx cache (Nx stores every
-  // success of a cacheable task); an uncached task only gets the warning.
-  const cacheProblems = new Set<string>();
-  for (const t of allTasks) {
-    if (!t.coverage?.uncovered.length) continue;
-    if (t.coverage.cacheable) {
-      cacheProblems.add(t.taskId);
-      problems.set(t.taskId, [...(problems.get(t.taskId) ?? []), ...t.coverage.uncovered]);
-    } else {
-      for (const line of t.coverage.uncovered) ctx.write(`nx-buildkit: WARNING (target not cached, so built anyway): ${line}`);
-    }
-  }
-  const imageOfTask = (name: string): string | undefined => {
-    const matching = allTasks.filter((t) => t.taskId === name || (!name.includes(':') && t.project === name));
-    return matching.length === 1 ? parsed.get(matching[0]!.taskId)?.resolved.imageNames[0] : undefined;
-  };
-  for (const t of allTasks) {
-    const entry = parsed.get(t.taskId);
-    // A task waiting on an invalid one is not built either (see below); its `target:` contexts would name no image.
-    if (!entry || blockedBy(t, allTasks, problems).length) continue;
-    try {
-      const { options, resolved } = entry;
-      const task = normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, { ...resolved, imageOfTask });
-      const outside = checkContextPaths(task, { project: t.project, target: t.target, workspaceRoot: ctx.workspaceRoot });
-      if (outside.length) throw new InvalidOptionsError(outside);
-      normalized.set(t.taskId, task);
-    } catch (err) {
-      if (err instanceof InvalidOptionsError) problems.set(t.taskId, err.problems);
-      else throw err;
-    }
-  }
+  const parsed = parseAll(allTasks, ctx.workspaceRoot, problems);
+  await using connection = connectEarly(parsed, ctx);
+  const git = await gitReading;
+  markPhase('run: git info read');
+  const normalized = await normalizeAll(allTasks, parsed, problems, ctx, git);
   // Nx's convention is a result per task: an invalid task fails with its own
   // problems, the tasks that depend on it are not built, and the rest of the
   // run builds. Each message goes to exactly one task's log, which Nx prints
@@ -133,7 +93,7 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
   for (const t of allTasks) {
     const own = problems.get(t.taskId);
     if (own) {
-      const why = cacheProblems.has(t.taskId)
+      const why = normalized.notCacheSafe.has(t.taskId)
         ? 'nx-buildkit: NOT CACHE-SAFE, not built: the result would be stored in the Nx cache under inputs that miss what the build reads (set "cache": false on the target to build it uncached)'
         : 'invalid options, not built';
       yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: `${why}:\n${own.join('\n')}\n` };
@@ -144,7 +104,7 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
   const tasks = allTasks.filter((t) => !problems.has(t.taskId) && !blocked.has(t.taskId));
   if (!tasks.length) return;
   // Options that must agree across the run (one builder, one bake file…): no task can be singled out, so none is built.
-  const runProblems = runLevelOptionProblems(tasks.map((t) => ({ taskId: t.taskId, project: t.project, target: t.target, options: normalized.get(t.taskId)!.options })));
+  const runProblems = runLevelOptionProblems(tasks.map((t) => ({ taskId: t.taskId, project: t.project, target: t.target, options: normalized.tasks.get(t.taskId)!.options })));
   if (runProblems.size) {
     const invalid = [...runProblems.keys()];
     for (const t of tasks) {
@@ -156,15 +116,114 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
     }
     return;
   }
-  const all = tasks.map((t) => normalized.get(t.taskId)!);
-  const first = all[0]!.options;
+  const all = tasks.map((t) => normalized.tasks.get(t.taskId)!);
   if (all.some((n) => n.options.print)) {
-    const text = `${formatPlan((await planLinkedRun(all.map((n) => n.target))).plan)}\n${await printedCapabilities(first, ctx)}`;
+    const text = `${formatPlan((await planLinkedRun(all.map((n) => n.target))).plan)}\n${await printedCapabilities(all[0]!.options, ctx)}`;
     ctx.write(text);
     for (const t of tasks) yield { taskId: t.taskId, success: true, status: 'success', terminalOutput: text + '\n' };
     return;
   }
+  markPhase('run: options normalized');
+  yield* buildAll(tasks, all, connection, ctx);
+}
 
+type ParsedTask = { options: ImageExecutorOptions };
+
+/** One capabilities object per client: what the early probes learned is what the run uses. */
+const capabilitiesByClient = new WeakMap<BuildkitClient, BuilderCapabilities>();
+function capabilitiesOf(client: BuildkitClient): BuilderCapabilities {
+  let capabilities = capabilitiesByClient.get(client);
+  if (!capabilities) capabilitiesByClient.set(client, (capabilities = new BuilderCapabilities(client)));
+  return capabilities;
+}
+
+/** Every task's options, parsed and checked; the invalid ones go to `problems`. */
+function parseAll(allTasks: readonly ImageTaskInput[], workspaceRoot: string, problems: Map<string, readonly string[]>): Map<string, ParsedTask> {
+  const parsed = new Map<string, ParsedTask>();
+  for (const t of allTasks) {
+    try {
+      const options = parseImageOptions(t.options, { project: t.project, target: t.target });
+      const builderProblems = checkBuilderOptions(options, t, workspaceRoot);
+      if (builderProblems.length) throw new InvalidOptionsError(builderProblems);
+      parsed.set(t.taskId, { options });
+    } catch (err) {
+      if (err instanceof InvalidOptionsError) problems.set(t.taskId, err.problems);
+      else throw err;
+    }
+  }
+  return parsed;
+}
+
+/**
+ * Connect to the first valid task's builder now, and start what the engine
+ * asks the daemon first, while the run is still being normalized. Not for
+ * `--print`, which contacts no daemon.
+ */
+function connectEarly(parsed: ReadonlyMap<string, ParsedTask>, ctx: RunContext): BuilderConnection {
+  const options = [...parsed.values()].map((p) => p.options);
+  const first = options.some((o) => o.print) ? undefined : options[0];
+  const sharing = options.some((o) => o.sessionPolicy.context === 'shared');
+  return BuilderConnection.start(first, ctx.workspaceRoot, ctx.signal, (client) => warmUp(client, capabilitiesOf(client), { sharing, signal: ctx.signal }));
+}
+
+/**
+ * Image names, labels and the normalized task of every parsed task. First
+ * every task's names, so that a `target:` named context can name the image
+ * of any task of the run. The guard of the Nx cache: a result Nx would store
+ * under inputs that miss what the build reads is a stale image waiting to be
+ * replayed. Failing the task is the one way to keep a result out of the Nx
+ * cache (Nx stores every success of a cacheable task); an uncached task only
+ * gets the warning.
+ */
+async function normalizeAll(allTasks: readonly ImageTaskInput[], parsed: ReadonlyMap<string, ParsedTask>, problems: Map<string, readonly string[]>, ctx: RunContext, git: GitInfo) {
+  const now = new Date();
+  const resolved = new Map<string, Awaited<ReturnType<typeof resolveNamesAndLabels>>>();
+  for (const t of allTasks) {
+    const entry = parsed.get(t.taskId);
+    if (!entry) continue;
+    try {
+      resolved.set(t.taskId, await resolveNamesAndLabels(entry.options, t, ctx.workspaceRoot, git, now));
+    } catch (err) {
+      if (err instanceof InvalidOptionsError) problems.set(t.taskId, err.problems);
+      else throw err;
+    }
+  }
+  const notCacheSafe = new Set<string>();
+  for (const t of allTasks) {
+    if (!t.coverage?.uncovered.length) continue;
+    if (t.coverage.cacheable) {
+      notCacheSafe.add(t.taskId);
+      problems.set(t.taskId, [...(problems.get(t.taskId) ?? []), ...t.coverage.uncovered]);
+    } else {
+      for (const line of t.coverage.uncovered) ctx.write(`nx-buildkit: WARNING (target not cached, so built anyway): ${line}`);
+    }
+  }
+  const imageOfTask = (name: string): string | undefined => {
+    const matching = allTasks.filter((t) => t.taskId === name || (!name.includes(':') && t.project === name));
+    return matching.length === 1 ? resolved.get(matching[0]!.taskId)?.imageNames[0] : undefined;
+  };
+  const tasks = new Map<string, NormalizedImageTask>();
+  for (const t of allTasks) {
+    const options = parsed.get(t.taskId)?.options;
+    const names = resolved.get(t.taskId);
+    // A task waiting on an invalid one is not built either; its `target:` contexts would name no image.
+    if (!options || !names || problems.has(t.taskId) || blockedBy(t, allTasks, problems).length) continue;
+    try {
+      const task = normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, { ...names, imageOfTask });
+      const outside = checkContextPaths(task, { project: t.project, target: t.target, workspaceRoot: ctx.workspaceRoot });
+      if (outside.length) throw new InvalidOptionsError(outside);
+      tasks.set(t.taskId, task);
+    } catch (err) {
+      if (err instanceof InvalidOptionsError) problems.set(t.taskId, err.problems);
+      else throw err;
+    }
+  }
+  return { tasks, notCacheSafe };
+}
+
+/** One engine run of the valid tasks, with one shared session, yielding each task's result as it finishes. */
+async function* buildAll(tasks: readonly ImageTaskInput[], all: readonly NormalizedImageTask[], connection: BuilderConnection, ctx: RunContext): AsyncGenerator<ImageTaskResult> {
+  const first = all[0]!.options;
   // A stream given by the caller decides alone; the executor's own stdout may give way to the controlling terminal.
   const terminal = ctx.stream
     ? chooseProgressTerminal(first.progress, ctx.stream, process.env)
@@ -181,7 +240,7 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
   };
   let client: BuildkitClient;
   try {
-    client = await BuildkitClient.connect({ address: first.builder, ...(first.builderTls ? { tls: tlsFiles(first.builderTls, ctx.workspaceRoot) } : {}), signal: ctx.signal });
+    client = await connection.take(first, ctx.workspaceRoot, ctx.signal);
   } catch (err) {
     // Every task fails with it, each in its own log (see the invalid options above).
     const message = `cannot reach a builder: ${(err as Error).message}`;
@@ -192,79 +251,61 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
   // Where `load` puts images on a Docker engine builder: the engine the cache check asks on later runs
   // (an endpoint, never credentials). A buildkitd's load names its engine in the build result.
   const loadedInto = client.address.kind === 'docker' ? client.address.endpoint : undefined;
-
-  const finished: ImageTaskResult[] = [];
-  let wake: () => void = () => {};
   const startTimes = new Map<string, number>();
   const byTargetId = new Map(all.map((n, i) => [n.target.id, { n, task: tasks[i]! }]));
-  const run = runTargets(client, all.map((n) => n.target), {
+  const pending = new Set(tasks.map((t) => t.taskId));
+  const held: ImageTaskResult[] = [];
+  const events = streamTargets(client, all.map((n) => n.target), {
+    capabilities: capabilitiesOf(client),
     concurrency: first.concurrency,
     mode: first.failureMode,
     signal: ctx.signal,
     sharedKey: `nx-buildkit:${path.basename(ctx.workspaceRoot)}`.replace(/[^\x20-\x7e]/g, '_'),
-    onEvent: (e) => {
+  });
+  try {
+    for await (const e of events) {
       if (e.type === 'start') {
         startTimes.set(e.id, Date.now());
         // The metadata of an earlier build must not outlive this one's start:
         // if this build is interrupted (Ctrl-C, SIGTERM, the worker killed),
         // no file may still describe a success for the target.
         rmSync(byTargetId.get(e.id)!.n.metadataFile, { force: true });
-      }
-      else if (e.type === 'status') progress.get(e.id)?.update(e.status);
+      } else if (e.type === 'status') progress.get(e.id)?.update(e.status);
       else if (e.type === 'retry') {
         const line = `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt}): ${e.reason}`;
         const target = progress.get(e.id);
         if (target) target.note(line);
         else display.message(`nx-buildkit: ${line}`);
+      } else if (e.type === 'end') {
+        const { n, task } = byTargetId.get(e.outcome.id)!;
+        const result = await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built, loadedInto);
+        pending.delete(task.taskId);
+        if (pending.size === 0) await writeAggregate();
+        // On the controlling terminal the results wait for the last one; the view closes before Nx prints any log.
+        if (!terminal.controlling) yield result;
+        else {
+          held.push(result);
+          if (pending.size === 0) {
+            display.close();
+            yield* held.splice(0);
+          }
+        }
+      } else {
+        // One line per run: how the contexts were shared (the --verbose view of the counters).
+        const { report } = e;
+        const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
+        const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
+        display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
+        if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
       }
-      else if (e.type === 'end') {
-        void (async () => {
-          const { n, task } = byTargetId.get(e.outcome.id)!;
-          finished.push(await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built, loadedInto));
-          wake();
-        })();
-      }
-    },
-  });
-  let done = false;
-  void run.then(
-    (report) => {
-      // One line per run: how the contexts were shared (the --verbose view of the counters).
-      const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
-      const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
-      display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
-      if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
-    },
-    () => {},
-  ).finally(() => {
-    done = true;
-    wake();
-  });
-  let yielded = 0;
-  while (yielded < tasks.length) {
-    // On the controlling terminal the results wait for the last one; the view closes before Nx prints any log.
-    const release = !terminal.controlling || yielded + finished.length === tasks.length;
-    if (finished.length > 0 && release) {
-      if (terminal.controlling) display.close();
-      yielded++;
-      if (yielded === tasks.length) await writeAggregate();
-      yield finished.shift()!;
-      continue;
     }
-    if (done) {
-      try {
-        await run;
-      } catch (err) {
-        // Set-up failed before any task ran (e.g. the shared session could not open).
-        const message = `the run failed: ${(err as Error).message}`;
-        await writeAggregate();
-        for (const t of tasks.slice(yielded)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
-        return;
-      }
-      if (finished.length === 0 || !release) await new Promise((r) => setTimeout(r, 10));
-      continue;
-    }
-    await new Promise<void>((resolve) => (wake = resolve));
+  } catch (err) {
+    // Set-up failed before any task ran (e.g. the shared session could not open).
+    const message = `the run failed: ${(err as Error).message}`;
+    await writeAggregate();
+    if (terminal.controlling) display.close();
+    yield* held.splice(0);
+    for (const t of tasks) if (pending.has(t.taskId)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
   }
 }
 
@@ -334,26 +375,11 @@ const printConnectMs = 2_000;
  */
 async function printedCapabilities(options: ImageExecutorOptions, ctx: { workspaceRoot: string; signal?: AbortSignal }): Promise<string> {
   try {
-    await using client = await BuildkitClient.connect({
-      address: options.builder,
-      ...(options.builderTls ? { tls: tlsFiles(options.builderTls, ctx.workspaceRoot) } : {}),
-      timeoutMs: printConnectMs,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    await using client = await connectBuilder(options, ctx.workspaceRoot, ctx.signal, printConnectMs);
     return formatCapabilities(await new BuilderCapabilities(client).report(ctx.signal));
   } catch (err) {
     return `builder ${options.builder ?? '(default)'}: capabilities not known, it did not answer (${(err as Error).message.split('\n')[0]})`;
   }
-}
-
-/** TLS files of the `builderTls` option, resolved against the workspace root. */
-function tlsFiles(tls: NonNullable<ImageExecutorOptions['builderTls']>, workspaceRoot: string): TlsFiles {
-  return {
-    ...(tls.caFile ? { caFile: path.resolve(workspaceRoot, tls.caFile) } : {}),
-    ...(tls.certFile ? { certFile: path.resolve(workspaceRoot, tls.certFile) } : {}),
-    ...(tls.keyFile ? { keyFile: path.resolve(workspaceRoot, tls.keyFile) } : {}),
-    ...(tls.serverName ? { serverName: tls.serverName } : {}),
-  };
 }
 
 /** A task's lines as Nx prints them after its header; the final newline keeps the next output off the last line. */

@@ -1,7 +1,12 @@
 import { describe, expect, test } from 'bun:test';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { BuildkitClient } from './client';
 import type { SolveStatus } from './control/types';
 import { BuildkitError } from './errors';
+import type { SessionHeaders } from './session/session-headers';
 
 const update: SolveStatus = { vertexes: [], statuses: [], logs: [], warnings: [] } as unknown as SolveStatus;
 
@@ -91,5 +96,49 @@ describe('BuildkitClient.solve progress', () => {
       await client.solve({ session: 's', frontend: 'dockerfile.v0' });
       expect(statusCalls).toBe(1);
     }
+  });
+});
+
+describe('BuildkitClient sessions on a Docker engine', () => {
+  const headers: SessionHeaders = { id: 'test-session', sharedKey: '', name: 'test', methods: ['/moby.filesync.v1.FileSync/DiffCopy'] };
+
+  /** A client of an engine at `socketPath` whose Control/Session dialer only records that it was used. */
+  function engineClient(socketPath: string) {
+    const grpcDials: string[] = [];
+    // Control/Session dials through the channel's gRPC client: record the dial, and go no further.
+    const grpcClient = { makeBidiStreamRequest: () => { grpcDials.push('grpc'); throw new Error('dialed over Control/Session'); } };
+    const channel = { client: grpcClient, address: { kind: 'docker', endpoint: { socketPath }, display: `docker://${socketPath}` } };
+    const client = Object.assign(Object.create(BuildkitClient.prototype) as object, { channel, sessionTransport: 'docker', sessions: new Map(), live: new Set() }) as unknown as BuildkitClient;
+    return { client, grpcDials };
+  }
+
+  test('an engine that refuses the /session upgrade: the session goes over Control/Session, and so do the later ones', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-client-'));
+    const socketPath = path.join(dir, 'engine.sock');
+    const requests: string[] = [];
+    const server = net.createServer((socket) => socket.once('data', (d) => {
+      requests.push(d.toString('latin1').split('\r\n')[0]!);
+      socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
+    }));
+    await new Promise<void>((r) => server.listen(socketPath, r));
+    try {
+      const { client, grpcDials } = engineClient(socketPath);
+      expect(client.transport).toBe('docker');
+      await expect(client.sessionDialer()(headers, new AbortController().signal)).rejects.toThrow('dialed over Control/Session');
+      expect(client.transport).toBe('grpc');
+      await expect(client.sessionDialer()(headers, new AbortController().signal)).rejects.toThrow('dialed over Control/Session');
+      expect(requests).toEqual(['POST /session HTTP/1.1']);
+      expect(grpcDials).toEqual(['grpc', 'grpc']);
+    } finally {
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an engine that cannot be reached: the failure is reported, naming the engine, and the transport stays', async () => {
+    const { client, grpcDials } = engineClient('/nonexistent/nxbk-engine.sock');
+    await expect(client.sessionDialer()(headers, new AbortController().signal)).rejects.toThrow('docker:///nonexistent/nxbk-engine.sock');
+    expect(client.transport).toBe('docker');
+    expect(grpcDials).toEqual([]);
   });
 });

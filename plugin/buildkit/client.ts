@@ -1,6 +1,7 @@
 import { controlSessionDialer } from './control-session-dialer';
 import { ControlClient } from './control/control-client';
 import type { SolveRequestInit, SolveResponse, SolveStatus, WorkerInfo } from './control/types';
+import { markPhase } from './debug-timing';
 import { BuildkitError, GrpcStatus } from './errors';
 import { randomId } from './random-id';
 import { dockerSessionDialer } from './session/docker-session-dialer';
@@ -22,9 +23,12 @@ export interface ConnectOptions {
   /** How long each candidate may take to answer (default 5 s). */
   timeoutMs?: number;
   /**
-   * How sessions reach a Docker engine: `grpc` = `Control/Session` inside the
-   * `/grpc` connection (default, works on every engine generation), `docker`
-   * = the engine's own `POST /session` upgrade. Standalone daemons always use `grpc`.
+   * How sessions reach a Docker engine: `docker` = the engine's own `POST
+   * /session` upgrade (default: what buildx uses, one HTTP/2 layer, the
+   * faster transfer; an engine, or a proxy in front of it, that refuses the
+   * upgrade makes the client fall back to `grpc` for the rest of its life),
+   * `grpc` = `Control/Session` inside the `/grpc` connection (works on every
+   * engine generation, a second HTTP/2 layer). Standalone daemons always use `grpc`.
    */
   sessionTransport?: 'grpc' | 'docker';
   /**
@@ -84,7 +88,7 @@ export class BuildkitClient implements AsyncDisposable {
     private readonly channel: GrpcChannel,
     /** The candidate that answered. */
     readonly builder: BuilderCandidate,
-    private readonly sessionTransport: 'grpc' | 'docker',
+    private sessionTransport: 'grpc' | 'docker',
     private readonly hangTimeoutMs: number = defaultHangTimeoutMs,
   ) {
     this.control = new ControlClient(channel);
@@ -100,6 +104,7 @@ export class BuildkitClient implements AsyncDisposable {
    * `ListWorkers`. If none does, the error lists every address tried and why.
    */
   static async connect(options: ConnectOptions = {}): Promise<BuildkitClient> {
+    markPhase('connect: starts', { once: true });
     const candidates = builderCandidates(options.address, options.env ?? process.env, options.tls);
     const failures: Array<{ candidate: BuilderCandidate; error: unknown }> = [];
     for (const candidate of candidates) {
@@ -109,7 +114,8 @@ export class BuildkitClient implements AsyncDisposable {
         await probeReachable(candidate.address, options.timeoutMs ?? 5_000, options.signal);
         channel = await openGrpcChannel(candidate.address);
         await new ControlClient(channel).listWorkers({ timeoutMs: options.timeoutMs ?? 5_000, signal: options.signal });
-        const transport = candidate.address.kind === 'docker' ? (options.sessionTransport ?? 'grpc') : 'grpc';
+        const transport = candidate.address.kind === 'docker' ? (options.sessionTransport ?? 'docker') : 'grpc';
+        markPhase('connect: ListWorkers answered', { once: true });
         return new BuildkitClient(channel, candidate, transport, options.hangTimeoutMs);
       } catch (error) {
         await channel?.close();
@@ -145,9 +151,31 @@ export class BuildkitClient implements AsyncDisposable {
     return this.live.size;
   }
 
-  /** The dialer sessions of this client use. */
+  /** How sessions opened through this client reach the daemon right now (see {@link ConnectOptions.sessionTransport}). */
+  get transport(): 'grpc' | 'docker' {
+    return this.sessionTransport;
+  }
+
+  /**
+   * The dialer sessions of this client use. Over `/session`, an engine that
+   * answers the upgrade with an HTTP status other than 101 (a proxy that
+   * filters the Engine API, an engine without the endpoint) makes this
+   * client use `Control/Session` from then on; a connection that fails is
+   * a failure, as on the other transport.
+   */
   sessionDialer(): SessionDialer {
-    if (this.sessionTransport === 'docker' && this.address.kind === 'docker') return dockerSessionDialer(this.address.endpoint);
+    if (this.sessionTransport === 'docker' && this.address.kind === 'docker') {
+      const docker = dockerSessionDialer(this.address.endpoint);
+      return async (headers, signal) => {
+        try {
+          return await docker(headers, signal);
+        } catch (err) {
+          if (!(err instanceof BuildkitError && err.code === 'failed-precondition') || signal.aborted) throw err;
+          this.sessionTransport = 'grpc';
+          return controlSessionDialer(this.channel)(headers, signal);
+        }
+      };
+    }
     return controlSessionDialer(this.channel);
   }
 
@@ -155,6 +183,7 @@ export class BuildkitClient implements AsyncDisposable {
   async openSession(options: SessionOptions & { signal?: AbortSignal } = {}): Promise<Session> {
     const session = new Session(options);
     await session.open(this.sessionDialer(), { signal: options.signal });
+    markPhase(`session opened (${options.name ?? 'unnamed'})`, { once: true });
     this.sessions.set(session.id, session);
     this.live.add(session);
     void session.done.then(() => {
@@ -176,7 +205,10 @@ export class BuildkitClient implements AsyncDisposable {
     const status = (async () => {
       for (;;) {
         try {
-          for await (const update of this.control.status(ref, { signal: statusAbort.signal })) options.onStatus?.(update);
+          for await (const update of this.control.status(ref, { signal: statusAbort.signal })) {
+            markPhase('first Status received', { once: true });
+            options.onStatus?.(update);
+          }
           return;
         } catch (err) {
           // The daemon waits only ~6 s (3 s on 0.8) for the job to appear,
@@ -189,6 +221,7 @@ export class BuildkitClient implements AsyncDisposable {
       }
     })();
     let failed = false;
+    markPhase('first Solve sent', { once: true });
     // The solve ends when the caller aborts it, or when the daemon stops answering.
     const solveAbort = new AbortController();
     const onAbort = () => solveAbort.abort(options.signal?.reason);

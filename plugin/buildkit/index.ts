@@ -51,5 +51,6 @@ export { refusePrivate, privateMethods } from './attachables/refuse-private';
 export { PlainProgress } from './progress/plain-progress';
 export { JsonProgress, type JsonProgressEvent, type JsonVertexStatus } from './progress/json-progress';
 export { TtyProgress, type LiveRegion, type TargetEnd, type TtyProgressOptions } from './progress/tty-progress';
+export { markPhase } from './debug-timing';
 export { redact, redactDeep, registerSecret, minRedactedLength } from './redact';
 export { readCredentialIdentity, credentialIdentity, anonymousIdentity, type CredentialIdentity } from './attachables/auth/credential-identity';

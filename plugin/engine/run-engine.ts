@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BuilderCapabilities, buildImage, BuildkitError, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
+import { BuilderCapabilities, buildImage, BuildkitError, markPhase, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
 import { CredentialGate } from './credentials/credential-gate';
 import { conflictMap } from './credentials/credential-groups';
 import type { ImageTarget } from './image-target';
@@ -7,6 +7,7 @@ import { ImageLinks, type LinkCleanup, type LinkReport } from './links/image-lin
 import { newLinkRunId } from './links/link-reference';
 import { planLinkedRun } from './links/plan-linked-run';
 import { withDefaultOutputs } from './default-outputs';
+import { EventQueue } from './event-queue';
 import type { RunPlan } from './run-plan';
 import { schedule, type FailureMode, type TaskOutcome } from './scheduler';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from './retry';
@@ -68,6 +69,39 @@ export interface RunReport {
   openSessionsAfter: number;
 }
 
+/** What {@link streamTargets} yields: the run's events as they happen, then its report. */
+export type RunStreamItem = RunEvent | { type: 'report'; report: RunReport };
+
+/**
+ * {@link runTargets} as a stream: every event of the run in the order it
+ * happened, then the report. A run whose set-up failed ends the stream with
+ * its error, after the events before it.
+ */
+export async function* streamTargets(client: BuildkitClient, given: readonly ImageTarget[], options: Omit<RunOptions, 'onEvent'>): AsyncGenerator<RunStreamItem> {
+  const queue = new EventQueue<RunStreamItem>();
+  runTargets(client, given, { ...options, onEvent: (event) => queue.push(event) }).then(
+    (report) => {
+      queue.push({ type: 'report', report });
+      queue.end();
+    },
+    (reason: unknown) => queue.end({ reason }),
+  );
+  yield* queue;
+}
+
+/**
+ * Start asking the daemon what a run will ask it first (how locals bind to
+ * a shared session, and the engine's image store), so that the answers are
+ * ready, or nearly, when {@link runTargets} gets there (given the same
+ * `capabilities` in its options): the caller can do its own set-up meanwhile.
+ * Both answers are remembered (by `capabilities`, by the client); a failure is
+ * forgotten, and the run meets it again with its retries.
+ */
+export function warmUp(client: BuildkitClient, capabilities: BuilderCapabilities, options: { sharing: boolean; signal?: AbortSignal }): void {
+  if (options.sharing) capabilities.binding(options.signal).catch(() => {});
+  if (client.address.kind === 'docker') client.imageStore({ signal: options.signal }).catch(() => {});
+}
+
 /**
  * Build many targets against one daemon: plan, probe how locals can be
  * bound to a shared session, open the shared session(s), then schedule the
@@ -80,9 +114,11 @@ export interface RunReport {
 export async function runTargets(client: BuildkitClient, given: readonly ImageTarget[], options: RunOptions): Promise<RunReport> {
   // A target built FROM another one's image waits for it and reads exactly its result (links/).
   const { plan, targets, links, dockerfiles } = await planLinkedRun(await withDefaultOutputs(given, client, options.signal));
+  markPhase('engine: planned');
   const needsSharing = targets.some((t) => t.contextPolicy === 'shared');
   const capabilities = options.capabilities ?? new BuilderCapabilities(client);
   const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(capabilities, retryPolicy(options), options))) : 'none';
+  markPhase(`engine: binding probed (${mechanism})`);
   const imageLinks = new ImageLinks(client, targets, links, dockerfiles, newLinkRunId(), capabilities);
   let report: Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>;
   try {
@@ -110,6 +146,7 @@ async function runWithSharedSessions(
     sharedKey: options.sharedKey ?? 'nx-buildkit',
     signal: options.signal,
   });
+  markPhase('engine: shared sessions planned');
   const results = new Map<string, BuildResult>();
   const attempts = new Map<string, number>();
   const gate = new CredentialGate(conflictMap(plan.credentials), new Set(plan.credentials.lenders));

@@ -7,6 +7,8 @@
  * everything. Pure scheduling: what a task does is the caller's function.
  */
 
+import { EventQueue } from './event-queue';
+
 /** How the run reacts to a failed task. */
 export type FailureMode = 'fail-fast' | 'keep-going';
 
@@ -63,8 +65,10 @@ export async function schedule(
   const onCallerAbort = () => cancelAll.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
   if (options.signal?.aborted) cancelAll.abort(options.signal.reason);
-  let wake: () => void = () => {};
-  const unsubscribe = options.gate?.onChange(() => wake());
+  // What may let a task start or the run end: a task ended, the gate opened, the run was cancelled.
+  const changes = new EventQueue<'changed'>();
+  const changed = () => changes.push('changed');
+  const unsubscribe = options.gate?.onChange(changed);
 
   const finish = (outcome: TaskOutcome) => {
     outcomes.set(outcome.id, outcome);
@@ -73,51 +77,59 @@ export async function schedule(
 
   cancelAll.signal.addEventListener('abort', () => {
     for (const controller of running.values()) controller.abort(cancelAll.signal.reason);
-    wake();
+    changed();
   });
 
-  try {
-    for (;;) {
-      // Settle what can no longer run.
-      for (const task of tasks) {
-        if (outcomes.has(task.id) || running.has(task.id)) continue;
-        if (cancelAll.signal.aborted) {
-          finish({ id: task.id, status: 'skipped', reason: 'the run was cancelled before it started' });
-          continue;
+  /** Settle what can no longer run, start what is ready; true once nothing runs or waits. */
+  const step = (): boolean => {
+    for (const task of tasks) {
+      if (outcomes.has(task.id) || running.has(task.id)) continue;
+      if (cancelAll.signal.aborted) {
+        finish({ id: task.id, status: 'skipped', reason: 'the run was cancelled before it started' });
+        continue;
+      }
+      const blocker = task.dependsOn.map((d) => outcomes.get(d)).find((o) => o && o.status !== 'succeeded');
+      if (blocker) finish({ id: task.id, status: 'skipped', reason: `dependency ${blocker.id} ${blocker.status}` });
+    }
+    // Start what is ready, in the given order, while slots are free.
+    for (const task of tasks) {
+      if (running.size >= options.concurrency || cancelAll.signal.aborted) break;
+      if (outcomes.has(task.id) || running.has(task.id)) continue;
+      if (!task.dependsOn.every((d) => outcomes.get(d)?.status === 'succeeded')) continue;
+      // A task held back by the gate lets later ready tasks start in its place.
+      if (options.gate && !options.gate.canStart(task.id)) continue;
+      start(task);
+    }
+    return running.size === 0 && tasks.every((t) => outcomes.has(t.id));
+  };
+
+  const start = (task: ScheduledTask) => {
+    const controller = new AbortController();
+    running.set(task.id, controller);
+    options.onStart?.(task.id);
+    void run(task.id, controller.signal).then(
+      () => finish({ id: task.id, status: 'succeeded' }),
+      (error: unknown) => {
+        if (controller.signal.aborted) finish({ id: task.id, status: 'cancelled', error });
+        else {
+          finish({ id: task.id, status: 'failed', error });
+          if (options.mode === 'fail-fast') cancelAll.abort(new Error(`${task.id} failed`));
         }
-        const blocker = task.dependsOn.map((d) => outcomes.get(d)).find((o) => o && o.status !== 'succeeded');
-        if (blocker) finish({ id: task.id, status: 'skipped', reason: `dependency ${blocker.id} ${blocker.status}` });
-      }
-      // Start what is ready, in the given order, while slots are free.
-      for (const task of tasks) {
-        if (running.size >= options.concurrency || cancelAll.signal.aborted) break;
-        if (outcomes.has(task.id) || running.has(task.id)) continue;
-        if (!task.dependsOn.every((d) => outcomes.get(d)?.status === 'succeeded')) continue;
-        // A task held back by the gate lets later ready tasks start in its place.
-        if (options.gate && !options.gate.canStart(task.id)) continue;
-        const controller = new AbortController();
-        running.set(task.id, controller);
-        options.onStart?.(task.id);
-        void run(task.id, controller.signal).then(
-          () => finish({ id: task.id, status: 'succeeded' }),
-          (error: unknown) => {
-            if (controller.signal.aborted) finish({ id: task.id, status: 'cancelled', error });
-            else {
-              finish({ id: task.id, status: 'failed', error });
-              if (options.mode === 'fail-fast') cancelAll.abort(new Error(`${task.id} failed`));
-            }
-          },
-        ).finally(() => {
-          running.delete(task.id);
-          wake();
-        });
-      }
-      if (running.size === 0 && tasks.every((t) => outcomes.has(t.id))) break;
-      await new Promise<void>((resolve) => (wake = resolve));
+      },
+    ).finally(() => {
+      running.delete(task.id);
+      changed();
+    });
+  };
+
+  try {
+    if (!step()) {
+      for await (const _ of changes) if (step()) break;
     }
   } finally {
     options.signal?.removeEventListener('abort', onCallerAbort);
     unsubscribe?.();
+    changes.end();
   }
   return tasks.map((t) => outcomes.get(t.id)!);
 }
