@@ -76,7 +76,9 @@ describe.skipIf(!!skipReason)(`the npm package${skipReason ? ` (skipped: ${skipR
     expect(files.filter((f) => /\.test\.|^e2e\/|^bench\/|^examples\/|^scripts\/|^proto\/|^\.ci\/|(^|\/)(bun\.lock|package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$|\.map$/.test(f))).toEqual([]);
     // TypeScript only as declarations: everything that runs is JavaScript.
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.cts'))).toEqual([]);
-    expect(fs.statSync(tarball).size).toBeLessThan(600 * 1024);
+    // About 710 kB: the client and the engine each as ESM and CJS bundles with their declarations,
+    // and zod/minimatch inside the plugin and executor bundles (README, Install).
+    expect(fs.statSync(tarball).size).toBeLessThan(800 * 1024);
     const unpacked = fs.mkdtempSync(path.join(packDir, 'unpacked-'));
     mustRun('tar', ['-xzf', tarball, '-C', unpacked], packDir);
     for (const f of files) {
