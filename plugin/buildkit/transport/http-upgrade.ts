@@ -46,7 +46,7 @@ export async function upgradeToH2c(
       reject(err);
     }
     function onError(err: Error) {
-      fail(BuildkitError.from(err, `cannot reach Docker engine at ${where}`));
+      fail(BuildkitError.from(err, `cannot reach the builder at ${where}`));
     }
     function onClose() {
       fail(new BuildkitError('unavailable', `Docker engine at ${where} closed the connection during POST ${path}`));
