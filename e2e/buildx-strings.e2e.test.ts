@@ -54,8 +54,10 @@ for (const daemon of env.registry ? builders : []) {
           'app/npmrc.txt': npmrc,
           'app/Dockerfile': [
             `FROM ${registry}/nxbk-base:latest`,
-            'RUN --mount=type=secret,id=token,required=true sha256sum /run/secrets/token | cut -d" " -f1 > /token.sha',
-            'RUN --mount=type=secret,id=npmrc,required=true sha256sum /run/secrets/npmrc | cut -d" " -f1 > /npmrc.sha',
+            // The run's tag in the steps: a secret's value is not in a step's cache key, so a long-lived daemon would
+            // otherwise give back the result of an earlier run with other secret values.
+            `RUN --mount=type=secret,id=token,required=true echo ${tag} >/dev/null && sha256sum /run/secrets/token | cut -d" " -f1 > /token.sha`,
+            `RUN --mount=type=secret,id=npmrc,required=true echo ${tag} >/dev/null && sha256sum /run/secrets/npmrc | cut -d" " -f1 > /npmrc.sha`,
             `RUN echo ${tag} && head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /random`,
             '',
           ].join('\n'),

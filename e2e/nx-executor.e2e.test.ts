@@ -183,7 +183,12 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
       expect(await stored(`${prefix}/app-a:latest`)).toBe(expected(readMetadata(ws, 'apps/app-a')));
     }, timeout);
 
-    test('a second run-many with no change replays every image task from the Nx cache', () => {
+    test('after the commit, run-many builds only lib-x, whose labels named the commit before; a second run-many with no change replays every image task from the Nx cache', () => {
+      // lib-x reads nothing the commit changed, but its image (OCI labels) names the commit: not a hit from the one before.
+      const first = nx('run-many', '-t', 'image');
+      expect(first.status, first.out).toBe(0);
+      expect(first.ran).toEqual(['lib-x']);
+      expect(first.cached).toEqual(projects.filter((p) => p !== 'lib-x'));
       const r = nx('run-many', '-t', 'image');
       expect(r.status, r.out).toBe(0);
       expect(r.cached).toEqual(projects);

@@ -77,6 +77,8 @@ for (const runtime of ['node', 'bun'] as const) {
         { env: 'BUILDKIT_HOST' },
         { env: 'DOCKER_HOST' },
         { env: 'DOCKER_CONTEXT' },
+        // The checkout the default OCI labels come from (checkout-inputs.ts): one command shared by every such target.
+        { runtime: "git log -1 --format=%H%n%cI HEAD 2>/dev/null; git tag --points-at HEAD 2>/dev/null; git remote get-url origin 2>/dev/null | sed 's#//[^/@]*@#//#'; true" },
         // A grep answers for images neither pushed nor loaded; the checker (under Bun where installed) asks the registry or engine about the rest (check-image-command.ts).
         {
           runtime:

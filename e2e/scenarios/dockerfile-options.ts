@@ -448,7 +448,7 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       if (ctx.daemon.name === 'docker-20') {
         // BuildKit 0.8's Dockerfile frontend predates the attribute and would ignore it: refused, naming it.
         const error = await failure(built);
-        assert.match(error.message, /^cgroup: cgroupParent needs Dockerfile frontend 1\.4 or later \(BuildKit 0\.10, Docker Engine 23\.0\)/);
+        assert.match(printed(error), /^cgroup: cgroupParent needs Dockerfile frontend 1\.4 or later \(BuildKit 0\.10, Docker Engine 23\.0\)/);
         return;
       }
       try {
@@ -530,12 +530,12 @@ export const dockerfileOptionsScenarios: Scenario[] = [
       await using client = await connect(ctx.daemon, ctx.transport);
       if (ctx.daemon.imageStore === 'classic') {
         const error = await failure(buildImage(client, sbomSpec(`${registry}/nxbk-e2e/sbom-generator:unused`)));
-        assert.match(error.message, /^sbom: an SBOM attestation \(option "sbom"\) cannot be stored by a Docker engine with the classic image store.*containerd image store, or a standalone buildkitd/);
+        assert.match(printed(error), /^sbom: an SBOM attestation \(option "sbom"\) cannot be stored by a Docker engine with the classic image store.*containerd image store, or a standalone buildkitd/);
         return;
       }
       const missing = `${registry}/nxbk-e2e/no-such-sbom-generator:${tag}`;
       const unresolved = await failure(buildImage(client, sbomSpec(missing)));
-      assert.match(unresolved.message, new RegExp(`^sbom: option "sbom": the SBOM generator image "${missing.replace(/[.]/g, '\\.')}" could not be resolved \\(it said: .*\\): .*generator`));
+      assert.match(printed(unresolved), new RegExp(`^sbom: option "sbom": the SBOM generator image "${missing.replace(/[.]/g, '\\.')}" could not be resolved \\(it said: .*\\): .*generator`));
 
       // The daemon's Syft scanner cannot be pulled here, so the test makes a generator of its own that
       // follows BuildKit's SBOM scanner protocol: it reads the scanned rootfs ($BUILDKIT_SCAN_SOURCE)
@@ -562,7 +562,7 @@ export const dockerfileOptionsScenarios: Scenario[] = [
         // does not cover, and the test engines run with --bridge=none (e2e/daemons/up.sh): the engine
         // resolved the generator and started it, then could not give it a network.
         const error = await failure(built);
-        assert.match(error.message, /^sbom: solve: process "\/bin\/sh \/scan\.sh" did not complete successfully: network bridge not found/);
+        assert.match(printed(error), /^sbom: solve: process "\/bin\/sh \/scan\.sh" did not complete successfully: network bridge not found/);
         return;
       }
       const result = await built;

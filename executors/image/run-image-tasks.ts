@@ -207,7 +207,10 @@ async function normalizeAll(allTasks: readonly ImageTaskInput[], parsed: Readonl
     const options = parsed.get(t.taskId)?.options;
     const names = resolved.get(t.taskId);
     // A task waiting on an invalid one is not built either; its `target:` contexts would name no image.
-    if (!options || !names || problems.has(t.taskId) || blockedBy(t, allTasks, problems).length) continue;
+    // One the cache guard stopped is still checked: a path outside the workspace is the problem to name
+    // (it replaces the guard's message, whose suggested input could not name such a path anyway).
+    const invalid = problems.has(t.taskId) && !notCacheSafe.has(t.taskId);
+    if (!options || !names || invalid || blockedBy(t, allTasks, problems).length) continue;
     try {
       const task = normalizeImageTask(options, { project: t.project, target: t.target, projectRoot: t.projectRoot, workspaceRoot: ctx.workspaceRoot }, t.dependsOn, { ...names, imageOfTask });
       const outside = checkContextPaths(task, { project: t.project, target: t.target, workspaceRoot: ctx.workspaceRoot });
