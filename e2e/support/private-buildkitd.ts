@@ -12,11 +12,11 @@
  * kernel ends its RUN steps and its mounts vanish with it.
  * Runtime-neutral (node:*), root only.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { isAlive } from './private-engine';
+import { NamespacedDaemon } from './namespaced-daemon';
 import { e2eEnvironment } from './daemons';
 
 /** The buildkitd binary e2e/daemons/lib.sh would use, or undefined. */
@@ -45,16 +45,15 @@ export function buildkitdBinary(): string | undefined {
 
 /** A running (or killed, stopped, restartable) private buildkitd. */
 export class PrivateBuildkitd implements AsyncDisposable {
-  private unshare: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private daemonPid = 0;
-  private readonly onExit = () => this.killNow();
+  private readonly process: NamespacedDaemon;
 
   private constructor(
     /** The temporary directory holding all of its state. */
     readonly dir: string,
     private readonly binary: string,
-  ) {}
+  ) {
+    this.process = new NamespacedDaemon('buildkitd', dir);
+  }
 
   /** Why a private buildkitd cannot run here, or undefined when it can. */
   static unavailableReason(): string | undefined {
@@ -109,68 +108,35 @@ export class PrivateBuildkitd implements AsyncDisposable {
 
   /** Host PID of buildkitd (0 when it is not running). */
   get pid(): number {
-    return this.daemonPid;
+    return this.process.pid;
   }
 
   /** True while buildkitd runs. */
   get running(): boolean {
-    return this.daemonPid !== 0 && isAlive(this.daemonPid);
+    return this.process.running;
   }
 
   /** (Re)start buildkitd on the same state and wait until its socket accepts connections. */
   async restart(timeoutMs = 30_000): Promise<void> {
     if (this.running) throw new Error('the private buildkitd is already running');
     fs.rmSync(this.socketPath, { force: true });
-    const log = fs.openSync(path.join(this.dir, 'log'), 'a');
-    const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', this.binary, '--config', path.join(this.dir, 'buildkitd.toml')], {
-      stdio: ['ignore', log, log],
+    await this.process.start({
+      argv: [this.binary, '--config', path.join(this.dir, 'buildkitd.toml')],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: process.env.HOME ?? '/root' },
+      ready: () => accepts(this.socketPath),
+      readyVerb: 'listen',
+      timeoutMs,
     });
-    fs.closeSync(log);
-    this.unshare = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    process.once('exit', this.onExit);
-    const deadline = Date.now() + timeoutMs;
-    try {
-      while (!(await accepts(this.socketPath))) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the private buildkitd exited during start-up:\n${this.logTail()}`);
-        if (Date.now() > deadline) throw new Error(`the private buildkitd did not listen within ${timeoutMs} ms:\n${this.logTail()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      this.daemonPid = childPid(child.pid!);
-    } catch (err) {
-      await this.kill('SIGKILL');
-      throw err;
-    }
   }
 
   /** Send `signal` to buildkitd (by PID) and wait until it and everything it started are gone. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 15_000): Promise<void> {
-    const child = this.unshare;
-    if (!child) return;
-    const pid = this.daemonPid || childPid(child.pid!);
-    try {
-      // A stopped process keeps a SIGTERM pending until it runs again.
-      if (pid) {
-        process.kill(pid, signal);
-        if (signal !== 'SIGKILL') process.kill(pid, 'SIGCONT');
-      } else child.kill('SIGKILL');
-    } catch {
-      // Already gone.
-    }
-    const ended = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
-    if (!ended) {
-      this.killNow();
-      await this.exited;
-    }
-    this.daemonPid = 0;
-    this.unshare = undefined;
-    process.off('exit', this.onExit);
+  kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 15_000): Promise<void> {
+    return this.process.kill(signal, timeoutMs);
   }
 
   /** Freeze buildkitd (SIGSTOP): it keeps its connections and answers nothing. */
   pause(): void {
-    if (this.daemonPid) process.kill(this.daemonPid, 'SIGSTOP');
+    this.process.pause();
   }
 
   /** Stop gracefully (SIGTERM, then SIGKILL) and remove the state. */
@@ -185,31 +151,7 @@ export class PrivateBuildkitd implements AsyncDisposable {
 
   /** The last lines of buildkitd's log, for failure messages. */
   logTail(lines = 20): string {
-    try {
-      return fs.readFileSync(path.join(this.dir, 'log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
-  }
-
-  /** Synchronous last resort (process exit): SIGKILL buildkitd, so its namespace dies with it. */
-  private killNow(): void {
-    for (const pid of [this.daemonPid, this.unshare?.pid ?? 0]) {
-      try {
-        if (pid) process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone.
-      }
-    }
-  }
-}
-
-/** The PID of unshare's forked child (buildkitd), 0 if there is none (yet). */
-function childPid(parent: number): number {
-  try {
-    return Number(fs.readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/)[0]) || 0;
-  } catch {
-    return 0;
+    return this.process.logTail(lines);
   }
 }
 

@@ -11,11 +11,14 @@
  * vanish with the namespace, so a SIGKILL leaves no orphan process and no
  * leftover mount behind. Runtime-neutral (node:*), root only.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { daemonsHome } from './daemons';
+import { isAlive, NamespacedDaemon } from './namespaced-daemon';
+
+export { isAlive };
 
 /** Which unpacked engine to run (the same prefixes as e2e/daemons/lib.sh). */
 export type PrivateEngineKind = 'docker-28' | 'docker-26';
@@ -26,16 +29,16 @@ const dockerCli = '/usr/bin/docker';
 
 /** A running (or killed, restartable) private Docker engine. */
 export class PrivateEngine implements AsyncDisposable {
-  private unshare: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private daemonPid = 0;
-  private readonly onExit = () => this.killNow();
 
   private constructor(
     /** The temporary directory holding all of its state. */
     readonly dir: string,
     private readonly kind: PrivateEngineKind,
-  ) {}
+  ) {
+    this.process = new NamespacedDaemon('dockerd', dir);
+  }
+
+  private readonly process: NamespacedDaemon;
 
   /** Why a private engine cannot run here, or undefined when it can. */
   static unavailableReason(kind: PrivateEngineKind = 'docker-28'): string | undefined {
@@ -77,17 +80,17 @@ export class PrivateEngine implements AsyncDisposable {
 
   /** Host PID of dockerd (0 when it is not running). */
   get dockerdPid(): number {
-    return this.daemonPid;
+    return this.process.pid;
   }
 
   /** Host PID of the daemon (dockerd), as for other private daemons. */
   get pid(): number {
-    return this.daemonPid;
+    return this.process.pid;
   }
 
   /** True while dockerd runs. */
   get running(): boolean {
-    return this.daemonPid !== 0 && isAlive(this.daemonPid);
+    return this.process.running;
   }
 
   /**
@@ -102,65 +105,29 @@ export class PrivateEngine implements AsyncDisposable {
     fs.mkdirSync(path.join(this.dir, 'e'), { recursive: true });
     const prefix = enginePrefix(this.kind);
     const name = `nxbk-pe-${path.basename(this.dir).slice(5)}`;
-    const log = fs.openSync(path.join(this.dir, 'log'), 'a');
-    const child = spawn('unshare', [
-      '--pid', '--fork', '--mount-proc', '--kill-child',
-      dockerdPath(this.kind),
-      '--data-root', path.join(this.dir, 'd'), '--exec-root', path.join(this.dir, 'e'), '--pidfile', path.join(this.dir, 'dockerd.pid'),
-      '-H', `unix://${this.socketPath}`,
-      '--storage-driver=overlay2', '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false',
-      '--containerd-namespace', name, '--containerd-plugins-namespace', `${name}-plugins`,
-    ], {
-      stdio: ['ignore', log, log],
+    await this.process.start({
+      argv: [
+        dockerdPath(this.kind),
+        '--data-root', path.join(this.dir, 'd'), '--exec-root', path.join(this.dir, 'e'), '--pidfile', path.join(this.dir, 'dockerd.pid'),
+        '-H', `unix://${this.socketPath}`,
+        '--storage-driver=overlay2', '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip-forward=false',
+        '--containerd-namespace', name, '--containerd-plugins-namespace', `${name}-plugins`,
+      ],
       env: { PATH: `${prefix}/usr/sbin:${prefix}/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: process.env.HOME ?? '/root' },
+      ready: () => ping(this.socketPath),
+      readyVerb: 'answer',
+      timeoutMs,
     });
-    fs.closeSync(log);
-    this.unshare = child;
-    // Node reaps its own child (unshare); unshare reaps dockerd; dockerd, as
-    // its namespace's init, takes every other process of the engine with it.
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    process.once('exit', this.onExit);
-    const deadline = Date.now() + timeoutMs;
-    try {
-      while (!(await ping(this.socketPath))) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the private dockerd exited during start-up:\n${this.logTail()}`);
-        if (Date.now() > deadline) throw new Error(`the private dockerd did not answer within ${timeoutMs} ms:\n${this.logTail()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      this.daemonPid = childPid(child.pid!);
-    } catch (err) {
-      await this.kill('SIGKILL');
-      throw err;
-    }
   }
 
   /** Send `signal` to dockerd (by PID) and wait until it and everything it started are gone. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 15_000): Promise<void> {
-    const child = this.unshare;
-    if (!child) return;
-    const pid = this.daemonPid || childPid(child.pid!);
-    try {
-      // A stopped process keeps a SIGTERM pending until it runs again.
-      if (pid) {
-        process.kill(pid, signal);
-        if (signal !== 'SIGKILL') process.kill(pid, 'SIGCONT');
-      } else child.kill('SIGKILL');
-    } catch {
-      // Already gone.
-    }
-    const ended = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
-    if (!ended) {
-      this.killNow();
-      await this.exited;
-    }
-    this.daemonPid = 0;
-    this.unshare = undefined;
-    process.off('exit', this.onExit);
+  kill(signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 15_000): Promise<void> {
+    return this.process.kill(signal, timeoutMs);
   }
 
   /** Freeze dockerd (SIGSTOP): it keeps its connections and answers nothing. */
   pause(): void {
-    if (this.daemonPid) process.kill(this.daemonPid, 'SIGSTOP');
+    this.process.pause();
   }
 
   /** Stop gracefully (SIGTERM, then SIGKILL), unmount leftovers and remove the state. */
@@ -176,22 +143,7 @@ export class PrivateEngine implements AsyncDisposable {
 
   /** The last lines of dockerd's log, for failure messages. */
   logTail(lines = 20): string {
-    try {
-      return fs.readFileSync(path.join(this.dir, 'log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
-  }
-
-  /** Synchronous last resort (process exit): SIGKILL dockerd, so its namespace dies with it. */
-  private killNow(): void {
-    for (const pid of [this.daemonPid, this.unshare?.pid ?? 0]) {
-      try {
-        if (pid) process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone.
-      }
-    }
+    return this.process.logTail(lines);
   }
 }
 
@@ -205,25 +157,6 @@ function dockerdPath(kind: PrivateEngineKind): string {
 
 function baseImageTar(): string {
   return path.join(daemonsHome(), 'base-image.tar');
-}
-
-/** The PID of unshare's forked child (dockerd), 0 if there is none (yet). */
-function childPid(parent: number): number {
-  try {
-    return Number(fs.readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/)[0]) || 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Alive and not a zombie: a killed process stays visible in /proc until reaped. */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** GET /_ping over the engine socket answers OK. */
