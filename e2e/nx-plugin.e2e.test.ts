@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
@@ -162,6 +163,25 @@ for (const runtime of ['node', 'bun'] as const) {
     }, timeout);
   });
 }
+
+// Every Nx command that computes the project graph loads the plugin (in a
+// plugin worker of its own): what it loads is paid on each of them. Inference
+// never talks to a daemon, so neither gRPC nor protobufjs belongs there, nor
+// Nx's barrels (@nx/devkit, devkit-internals), which load most of Nx.
+test('the graph plugin infers targets without loading gRPC, protobufjs or the Nx barrels', () => {
+  const script = `
+    const plugin = require('nx-buildkit');
+    const files = ['images/base/Dockerfile', 'images/app-a/Dockerfile', 'images/app-b/Dockerfile'];
+    plugin.createNodes[1](files, {}, { workspaceRoot: process.cwd(), nxJsonConfiguration: { targetDefaults: { image: { options: { pull: true } } } } }).then((results) => {
+      const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/(@grpc|protobufjs|@nx\\/devkit)\\/|devkit-internals|devkit-exports/.test(f));
+      console.log(JSON.stringify({ targets: results.map(([file, r]) => Object.keys(Object.values(r.projects)[0].targets)), loaded }));
+    });`;
+  const r = spawnSync('node', ['-e', script], { cwd: ws.dir, encoding: 'utf8' });
+  expect(r.stderr).toBe('');
+  const out = JSON.parse(r.stdout) as { targets: string[][]; loaded: string[] };
+  expect(out.targets).toEqual([['image'], ['image'], ['image']]);
+  expect(out.loaded).toEqual([]);
+}, timeout);
 
 // The inferred inputs decide Nx's cache for real builds: a changed base image
 // rebuilds the images built FROM it (they hash its metadata file), a file that

@@ -8,7 +8,10 @@
  * and `nx show projects` timed with the plugin in nx.json against the same
  * workspace without it. The Nx daemon is off and `.nx/` (cache and workspace
  * data) is removed before every run, so every run infers the whole graph.
- * The sides alternate (A B B A …). Target: ≤ 1 s extra with the plugin.
+ * A third side replaces the plugin with an inert one (same files, nothing
+ * inferred): Nx starts plugin workers for a workspace with any plugin, so that
+ * side tells what Nx adds for every plugin from what this one adds itself.
+ * The sides rotate. Target: ≤ 1 s extra with the plugin.
  *
  * Part 2, cached targets: BENCH_TARGETS (default 100) tiny image projects
  * (`FROM nxbk-base` + a COPY) built once with `nx run-many -t image` against
@@ -105,6 +108,9 @@ function resetNx(ws: NxWorkspace): void {
   fs.rmSync(path.join(ws.dir, '.nx'), { recursive: true, force: true });
 }
 
+/** A plugin for the same Dockerfiles that infers nothing (part 1's floor). */
+const inertPlugin = `exports.createNodesV2 = [${JSON.stringify('**/*{Dockerfile,dockerfile,Containerfile,containerfile}*')}, async (files) => files.map((file) => [file, {}])];\n`;
+
 const nxJson = (plugin?: Record<string, unknown>) =>
   JSON.stringify({ analytics: false, plugins: plugin ? [{ plugin: 'nx-buildkit', options: plugin }] : [] }, null, 2);
 
@@ -122,19 +128,27 @@ if (parts.includes('1')) {
   try {
     ws.git('add', '-A');
     ws.git('commit', '-qm', 'fixture');
-    const side = { with: [] as Sample[], without: [] as Sample[] };
+    // The floor: a plugin that matches the same files and infers nothing. Nx
+    // treats a workspace with any plugin in nx.json differently from one with
+    // none (it starts plugin workers, its own plugins' included), so part of
+    // "with − without" is what every plugin costs, whatever it does.
+    ws.write({ 'tools/inert-plugin.cjs': inertPlugin });
+    const side = { with: [] as Sample[], without: [] as Sample[], floor: [] as Sample[] };
+    const sides = ['with', 'without', 'floor'] as const;
+    const configOf = { with: nxJson({}), without: nxJson(), floor: JSON.stringify({ analytics: false, plugins: ['./tools/inert-plugin.cjs'] }) };
     for (let i = 0; i < runs; i++) {
-      const order = i % 2 === 0 ? (['with', 'without'] as const) : (['without', 'with'] as const);
+      // Each side goes first, second and third in turn.
+      const order = sides.map((_, k) => sides[(i + k) % sides.length]!);
       for (const s of order) {
-        ws.write({ 'nx.json': nxJson(s === 'with' ? {} : undefined) });
+        ws.write({ 'nx.json': configOf[s] });
         resetNx(ws);
         const t = timedNx(ws, ['show', 'projects', '--json']);
         const listed = (JSON.parse(t.stdout) as string[]).length;
-        if (listed !== projectCount) throw new Error(`nx show projects listed ${listed} projects ${s} the plugin, not ${projectCount}`);
+        if (listed !== projectCount) throw new Error(`nx show projects listed ${listed} projects ${s === 'with' ? 'with' : s === 'without' ? 'without' : 'with an inert plugin instead of'} the plugin, not ${projectCount}`);
         side[s].push(t);
       }
-      const [w, wo] = [side.with.at(-1)!, side.without.at(-1)!];
-      console.log(`run ${i + 1}: with the plugin ${secs(w.ms)} | without ${secs(wo.ms)}`);
+      const [w, wo, f] = [side.with.at(-1)!, side.without.at(-1)!, side.floor.at(-1)!];
+      console.log(`run ${i + 1}: with the plugin ${secs(w.ms)} | without ${secs(wo.ms)} | an inert plugin ${secs(f.ms)}`);
     }
 
     // Outside the timing: the plugin really inferred the targets and the image edges.
@@ -149,13 +163,15 @@ if (parts.includes('1')) {
       throw new Error(`the graph has image edges from ${withEdges} projects, the workspace has ${generated.withImageDependencies} built from other projects' images`);
     }
 
-    const [w, wo] = [summary(side.with), summary(side.without)];
+    const [w, wo, f] = [summary(side.with), summary(side.without), summary(side.floor)];
     const extra = w.ms - wo.ms;
     results.push(
       `nx-planning part 1: \`nx show projects\`, ${projectCount} projects (${withEdges} with image dependencies), Nx CLI under ${runtime}, daemon off, .nx/ reset before each run, ${runs} runs each`,
       `  with the plugin    median ${secs(w.ms)} (${w.all})`,
       `  without the plugin median ${secs(wo.ms)} (${wo.all})`,
+      `  an inert plugin    median ${secs(f.ms)} (${f.all}): what Nx adds for any plugin`,
       `  extra for planning ${secs(extra)} (ratio ${(w.ms / wo.ms).toFixed(2)}); target ≤ 1 s: ${verdict(extra <= 1000)}`,
+      `    of which Nx's for any plugin ${secs(f.ms - wo.ms)}, this plugin's own ${secs(w.ms - f.ms)}`,
     );
   } finally {
     ws[Symbol.dispose]();

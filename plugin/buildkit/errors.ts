@@ -1,6 +1,5 @@
 import type { ErrorDetails } from './errdefs/error-details';
 import { sourceExcerpt } from './errdefs/source-excerpt';
-import { decodeStatusDetails } from './errdefs/wire';
 import { redact } from './redact';
 
 /**
@@ -164,7 +163,21 @@ export function describeError(error: unknown, options: { withTarget?: boolean } 
 /** The decoded `grpc-status-details-bin` trailer of a failed call, if the daemon sent one we can read. */
 function statusDetailsOf(err: GrpcStatusError): ErrorDetails | undefined {
   const raw = err.metadata?.get('grpc-status-details-bin')?.[0];
-  return raw instanceof Uint8Array ? decodeStatusDetails(raw) : undefined;
+  return raw instanceof Uint8Array ? statusDetailsDecoder?.(raw) : undefined;
+}
+
+/**
+ * What reads a failed call's `grpc-status-details-bin`: installed by the
+ * protocol layer (errdefs/wire.ts), which the gRPC transport loads. A gRPC
+ * status exists only once gRPC is loaded; until then the error type loads
+ * without protobufjs, for code that never talks to a daemon (the Nx graph
+ * plugin, whose every load costs each Nx command).
+ */
+let statusDetailsDecoder: ((raw: Uint8Array) => ErrorDetails | undefined) | undefined;
+
+/** Install the reader of `grpc-status-details-bin` (see statusDetailsDecoder). */
+export function useStatusDetailsDecoder(decode: (raw: Uint8Array) => ErrorDetails | undefined): void {
+  statusDetailsDecoder = decode;
 }
 
 /**

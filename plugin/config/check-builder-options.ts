@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseBuilderAddress } from '../buildkit/index';
+import { parseBuilderAddress } from '../buildkit/foundation';
 import type { ImageExecutorOptions } from './executor-options';
 
 /** The PEM blocks of one kind in a text (a CA bundle holds several certificates). */

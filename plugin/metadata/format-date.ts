@@ -1,4 +1,4 @@
-import { BuildkitError } from '../buildkit/index';
+import { BuildkitError } from '../buildkit/foundation';
 
 /**
  * Format a date for an image tag with a small token language, always in UTC

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { BuildkitError } from '../buildkit/index';
+import { BuildkitError } from '../buildkit/foundation';
 import { branchFromCiEnv, type Env } from './ci-branch';
 import { gitRemoteToWebUrl, stripCredentials } from './git-remote-url';
 

@@ -1,4 +1,4 @@
-import { BuildkitError } from '../buildkit/index';
+import { BuildkitError } from '../buildkit/foundation';
 
 /**
  * Image references (`[registry/]path[:tag][@digest]`), parsed with the

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BuildkitError } from '../buildkit/index';
+import { BuildkitError } from '../buildkit/foundation';
 import { gitRemoteToWebUrl } from './git-remote-url';
 
 /** What a project's `package.json` / `project.json` say about it, normalized for labels and tags. */

@@ -1,4 +1,4 @@
-import { BuildkitError } from '../buildkit/index';
+import { BuildkitError } from '../buildkit/foundation';
 import type { CiRef } from './ci-ref';
 import { formatDate } from './format-date';
 import type { GitInfo, GitRepositoryInfo } from './git-info';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DependencyType, type CreateDependencies, type ProjectConfiguration, type RawProjectGraphDependency } from '@nx/devkit';
+import type { CreateDependencies, DependencyType, ProjectConfiguration, RawProjectGraphDependency } from '@nx/devkit';
 import { InvalidOptionsError } from '../config/executor-options';
 import { parsePluginOptions, type NxBuildkitPluginOptions } from '../config/plugin-options';
 import { findImageDependencies, ImageIndex, type ImageProject } from './image-projects';
@@ -45,8 +45,8 @@ export const createDependencies: CreateDependencies<NxBuildkitPluginOptions> = (
     for (const target of new Set(findImageDependencies(text, image, index).map((d) => d.project))) {
       out.push(
         owned
-          ? { source: image.name, target, type: DependencyType.static, sourceFile: dockerfile }
-          : { source: image.name, target, type: DependencyType.implicit },
+          ? { source: image.name, target, type: staticDependency, sourceFile: dockerfile }
+          : { source: image.name, target, type: implicitDependency },
       );
     }
   }
@@ -62,3 +62,8 @@ function dockerfileOf(image: ImageProject, config: ProjectConfiguration): string
   const context = fill(image.options.context) ?? config.root;
   return fill(image.options.dockerfile) ?? path.posix.join(context, 'Dockerfile');
 }
+
+// Nx's DependencyType values, written out: the enum lives in @nx/devkit, whose
+// loading inference avoids (see nx-functions.ts).
+const staticDependency = 'static' as DependencyType.static;
+const implicitDependency = 'implicit' as DependencyType.implicit;

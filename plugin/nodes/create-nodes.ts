@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createNodesFromFiles, type CreateNodes, type CreateNodesContext, type CreateNodesResult } from '@nx/devkit';
+import type { CreateNodes, CreateNodesContext, CreateNodesResult } from '@nx/devkit';
+import { createNodesFromFiles } from './nx-functions';
 import { Minimatch } from 'minimatch';
 import { parsePluginOptions, type NormalizedPluginOptions, type NxBuildkitPluginOptions } from '../config/plugin-options';
 import { dependencyProjects, findImageDependencies, ImageIndex, type ImageProject } from './image-projects';

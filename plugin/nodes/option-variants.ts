@@ -1,4 +1,4 @@
-import { readTargetDefaultsForTarget } from 'nx/src/devkit-internals';
+import { readTargetDefaultsForTarget } from './nx-functions';
 import type { NxJsonConfiguration } from '@nx/devkit';
 import type { TargetOnDisk } from './project-on-disk';
 

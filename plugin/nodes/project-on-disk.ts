@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readJsonFile } from '@nx/devkit';
+import { readJsonFile } from './nx-functions';
 
 /** What the project files in a root say about its name and its image target. */
 export interface ProjectOnDisk {

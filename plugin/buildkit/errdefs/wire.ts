@@ -1,5 +1,6 @@
 import type { google } from '../gen/types';
 import { messageType, plainObjectOptions } from '../protocol/root';
+import { useStatusDetailsDecoder } from '../errors';
 import type { ErrorDetails, SourceLocation } from './error-details';
 
 /**
@@ -116,3 +117,5 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function stringValues(r: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(r).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
+
+useStatusDetailsDecoder(decodeStatusDetails);

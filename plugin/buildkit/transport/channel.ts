@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import { BuildkitError } from '../errors';
+// Loaded with gRPC: failed calls' status details are decoded from here on (errors.ts).
+import '../errdefs/wire';
 import type { BuilderAddress, TlsFiles } from './builder-address';
 import { DockerGrpcProxy } from './docker-grpc-proxy';
 
