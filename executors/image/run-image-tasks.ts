@@ -11,7 +11,7 @@ import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/exec
 import { imageRepository, normalizeImageTask, type NormalizedImageTask } from './normalize-image-task';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
 import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
-import { streamTargets, warmUp, type TargetOutcome } from '../../plugin/engine/run-engine';
+import { streamTargets, warmUp, type RunStreamItem, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { formatPlan } from '../../plugin/engine/run-plan';
 import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
@@ -227,20 +227,7 @@ async function normalizeAll(allTasks: readonly ImageTaskInput[], parsed: Readonl
 /** One engine run of the valid tasks, with one shared session, yielding each task's result as it finishes. */
 async function* buildAll(tasks: readonly ImageTaskInput[], all: readonly NormalizedImageTask[], connection: BuilderConnection, ctx: RunContext): AsyncGenerator<ImageTaskResult> {
   const first = all[0]!.options;
-  // A stream given by the caller decides alone; the executor's own stdout may give way to the controlling terminal.
-  const terminal = ctx.stream
-    ? chooseProgressTerminal(first.progress, ctx.stream, process.env)
-    : chooseProgressTerminal(first.progress, process.stdout, process.env, openControllingTerminal);
-  using _terminal = { [Symbol.dispose]: () => terminal.close() };
-  if (terminal.plainBecause && process.env.NX_VERBOSE_LOGGING === 'true') ctx.write(`nx-buildkit: plain progress (progress: ${first.progress}): ${terminal.plainBecause}`);
-  const display = await RunDisplay.open(terminal.mode, all.map((n) => n.target.spec.name), { write: ctx.write, stream: terminal.stream });
-  using _display = { [Symbol.dispose]: () => display.close() };
-  const progress = new Map(all.map((n) => [n.target.id, display.target(n.target.spec.name)]));
-  const built: BakeMetadataEntry[] = [];
-  // The run's one aggregated file, written once every result is in (before the last is handed to Nx).
-  const writeAggregate = async () => {
-    if (first.bakeMetadataFile) await writeBakeMetadata(path.resolve(ctx.workspaceRoot, first.bakeMetadataFile), built);
-  };
+  using view = await openRunView(all, first.progress, ctx);
   let client: BuildkitClient;
   try {
     client = await connection.take(first, ctx.workspaceRoot, ctx.signal);
@@ -251,64 +238,137 @@ async function* buildAll(tasks: readonly ImageTaskInput[], all: readonly Normali
     return;
   }
   await using _client = client;
-  // Where `load` puts images on a Docker engine builder: the engine the cache check asks on later runs
-  // (an endpoint, never credentials). A buildkitd's load names its engine in the build result.
-  const loadedInto = client.address.kind === 'docker' ? client.address.endpoint : undefined;
-  const startTimes = new Map<string, number>();
-  const byTargetId = new Map(all.map((n, i) => [n.target.id, { n, task: tasks[i]! }]));
-  const pending = new Set(tasks.map((t) => t.taskId));
-  const held: ImageTaskResult[] = [];
-  const events = streamTargets(client, all.map((n) => n.target), {
+  const run: RunState = {
+    tasks,
+    view,
+    byTargetId: new Map(all.map((n, i) => [n.target.id, { n, task: tasks[i]! }])),
+    pending: new Set(tasks.map((t) => t.taskId)),
+    held: [],
+    startTimes: new Map(),
+    built: [],
+    bakeMetadataFile: first.bakeMetadataFile ? path.resolve(ctx.workspaceRoot, first.bakeMetadataFile) : undefined,
+    // Where `load` puts images on a Docker engine builder: the engine the cache check asks on later runs
+    // (an endpoint, never credentials). A buildkitd's load names its engine in the build result.
+    loadedInto: client.address.kind === 'docker' ? client.address.endpoint : undefined,
+  };
+  yield* reportEvents(streamTargets(client, all.map((n) => n.target), {
     capabilities: capabilitiesOf(client),
     concurrency: first.concurrency,
     mode: first.failureMode,
     signal: ctx.signal,
     sharedKey: `nx-buildkit:${path.basename(ctx.workspaceRoot)}`.replace(/[^\x20-\x7e]/g, '_'),
-  });
+  }), run);
+}
+
+/** Where the run's progress is drawn: the terminal chosen for it, and one progress view per target. */
+interface RunView extends Disposable {
+  terminal: ReturnType<typeof chooseProgressTerminal>;
+  display: RunDisplay;
+  progress: ReadonlyMap<string, TargetProgress>;
+}
+
+async function openRunView(all: readonly NormalizedImageTask[], progressOption: ImageExecutorOptions['progress'], ctx: RunContext): Promise<RunView> {
+  // A stream given by the caller decides alone; the executor's own stdout may give way to the controlling terminal.
+  const terminal = ctx.stream
+    ? chooseProgressTerminal(progressOption, ctx.stream, process.env)
+    : chooseProgressTerminal(progressOption, process.stdout, process.env, openControllingTerminal);
+  if (terminal.plainBecause && process.env.NX_VERBOSE_LOGGING === 'true') ctx.write(`nx-buildkit: plain progress (progress: ${progressOption}): ${terminal.plainBecause}`);
+  let display: RunDisplay;
+  try {
+    display = await RunDisplay.open(terminal.mode, all.map((n) => n.target.spec.name), { write: ctx.write, stream: terminal.stream });
+  } catch (err) {
+    terminal.close();
+    throw err;
+  }
+  const progress = new Map(all.map((n) => [n.target.id, display.target(n.target.spec.name)]));
+  return {
+    terminal,
+    display,
+    progress,
+    [Symbol.dispose]: () => {
+      display.close();
+      terminal.close();
+    },
+  };
+}
+
+/** What the run's events are reported against, as they come. */
+interface RunState {
+  tasks: readonly ImageTaskInput[];
+  view: RunView;
+  byTargetId: ReadonlyMap<string, { n: NormalizedImageTask; task: ImageTaskInput }>;
+  /** Task ids without a result yet. */
+  pending: Set<string>;
+  /** Results waiting for the last one (on the controlling terminal). */
+  held: ImageTaskResult[];
+  startTimes: Map<string, number>;
+  built: BakeMetadataEntry[];
+  bakeMetadataFile: string | undefined;
+  loadedInto: DockerEndpoint | undefined;
+}
+
+/** Each task's result from the run's events, as it finishes; a run whose set-up failed fails the tasks without one. */
+async function* reportEvents(events: AsyncIterable<RunStreamItem>, run: RunState): AsyncGenerator<ImageTaskResult> {
   try {
     for await (const e of events) {
-      if (e.type === 'start') {
-        startTimes.set(e.id, Date.now());
-        // The metadata of an earlier build must not outlive this one's start:
-        // if this build is interrupted (Ctrl-C, SIGTERM, the worker killed),
-        // no file may still describe a success for the target.
-        rmSync(byTargetId.get(e.id)!.n.metadataFile, { force: true });
-      } else if (e.type === 'status') progress.get(e.id)?.update(e.status);
-      else if (e.type === 'retry') {
-        const line = `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt}): ${e.reason}`;
-        const target = progress.get(e.id);
-        if (target) target.note(line);
-        else display.message(`nx-buildkit: ${line}`);
-      } else if (e.type === 'end') {
-        const { n, task } = byTargetId.get(e.outcome.id)!;
-        const result = await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built, loadedInto);
-        pending.delete(task.taskId);
-        if (pending.size === 0) await writeAggregate();
-        // On the controlling terminal the results wait for the last one; the view closes before Nx prints any log.
-        if (!terminal.controlling) yield result;
-        else {
-          held.push(result);
-          if (pending.size === 0) {
-            display.close();
-            yield* held.splice(0);
-          }
-        }
-      } else {
-        // One line per run: how the contexts were shared (the --verbose view of the counters).
-        const { report } = e;
-        const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
-        const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
-        display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
-        if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
-      }
+      if (e.type === 'end') yield* endTarget(e.outcome, run);
+      else noteEvent(e, run);
     }
   } catch (err) {
     // Set-up failed before any task ran (e.g. the shared session could not open).
     const message = `the run failed: ${(err as Error).message}`;
-    await writeAggregate();
-    if (terminal.controlling) display.close();
-    yield* held.splice(0);
-    for (const t of tasks) if (pending.has(t.taskId)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
+    await writeAggregate(run);
+    if (run.view.terminal.controlling) run.view.display.close();
+    yield* run.held.splice(0);
+    for (const t of run.tasks) if (run.pending.has(t.taskId)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
+  }
+}
+
+/** The run's one aggregated file, written once every result is in (before the last is handed to Nx). */
+async function writeAggregate(run: RunState): Promise<void> {
+  if (run.bakeMetadataFile) await writeBakeMetadata(run.bakeMetadataFile, run.built);
+}
+
+/** A target's end: its result, at once, or on the controlling terminal once the last one is in. */
+async function* endTarget(outcome: TargetOutcome, run: RunState): AsyncGenerator<ImageTaskResult> {
+  const { n, task } = run.byTargetId.get(outcome.id)!;
+  const result = await finish(outcome, n, task, run.view.progress.get(n.target.id)!, run.startTimes.get(outcome.id), run.built, run.loadedInto);
+  run.pending.delete(task.taskId);
+  if (run.pending.size === 0) await writeAggregate(run);
+  // On the controlling terminal the results wait for the last one; the view closes before Nx prints any log.
+  if (!run.view.terminal.controlling) {
+    yield result;
+    return;
+  }
+  run.held.push(result);
+  if (run.pending.size === 0) {
+    run.view.display.close();
+    yield* run.held.splice(0);
+  }
+}
+
+/** Every event but a target's end: progress, retries, the run's summary. */
+function noteEvent(e: Exclude<RunStreamItem, { type: 'end' }>, run: RunState): void {
+  const { display, progress } = run.view;
+  if (e.type === 'start') {
+    run.startTimes.set(e.id, Date.now());
+    // The metadata of an earlier build must not outlive this one's start:
+    // if this build is interrupted (Ctrl-C, SIGTERM, the worker killed),
+    // no file may still describe a success for the target.
+    rmSync(run.byTargetId.get(e.id)!.n.metadataFile, { force: true });
+  } else if (e.type === 'status') progress.get(e.id)?.update(e.status);
+  else if (e.type === 'retry') {
+    const line = `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt}): ${e.reason}`;
+    const target = progress.get(e.id);
+    if (target) target.note(line);
+    else display.message(`nx-buildkit: ${line}`);
+  } else {
+    // One line per run: how the contexts were shared (the --verbose view of the counters).
+    const { report } = e;
+    const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
+    const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
+    display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
+    if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
   }
 }
 
