@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuilderCapabilities, describeError, formatCapabilities, markPhase, redact, redactDeep, type BuildkitClient, type BuildResult, type DockerEndpoint } from '../../plugin/buildkit/index';
-import { BuilderConnection, connectBuilder } from './builder-connection';
+import { BuilderCapabilities, describeError, markPhase, redact, redactDeep, type BuildkitClient, type BuildResult, type DockerEndpoint } from '../../plugin/buildkit/index';
+import { BuilderConnection } from './builder-connection';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
 import { RunDisplay, type OutputStream, type TargetProgress } from './progress-display';
 import { chooseProgressTerminal, openControllingTerminal } from './progress-terminal';
@@ -11,9 +11,8 @@ import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/exec
 import { imageRepository, normalizeImageTask, type NormalizedImageTask } from './normalize-image-task';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
 import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
-import { streamTargets, warmUp, type RunStreamItem, type TargetOutcome } from '../../plugin/engine/run-engine';
-import { formatPlan } from '../../plugin/engine/run-plan';
-import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
+import { streamTargets, warmUp, type RunReport, type RunStreamItem, type TargetOutcome } from '../../plugin/engine/run-engine';
+import { printedPlan } from './print-plan';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
 import { checkContextPaths } from './check-context-paths';
 import { checkBuilderOptions } from '../../plugin/config/check-builder-options';
@@ -118,7 +117,7 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
   }
   const all = tasks.map((t) => normalized.tasks.get(t.taskId)!);
   if (all.some((n) => n.options.print)) {
-    const text = `${formatPlan((await planLinkedRun(all.map((n) => n.target))).plan)}\n${await printedCapabilities(all[0]!.options, ctx)}`;
+    const text = await printedPlan(all.map((n) => n.target), all[0]!.options, ctx);
     ctx.write(text);
     for (const t of tasks) yield { taskId: t.taskId, success: true, status: 'success', terminalOutput: text + '\n' };
     return;
@@ -362,14 +361,19 @@ function noteEvent(e: Exclude<RunStreamItem, { type: 'end' }>, run: RunState): v
     const target = progress.get(e.id);
     if (target) target.note(line);
     else display.message(`nx-buildkit: ${line}`);
-  } else {
-    // One line per run: how the contexts were shared (the --verbose view of the counters).
-    const { report } = e;
-    const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
-    const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
-    display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
-    if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
+  } else noteReport(e.report, display);
+}
+
+/** One line per run: how the contexts were shared (the --verbose view of the counters); with --verbose, a line per shared session. */
+function noteReport(report: RunReport, display: RunDisplay): void {
+  const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
+  const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
+  display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
+  if (process.env.NX_VERBOSE_LOGGING === 'true') {
+    // What the daemon asked of each session, to hold against the printed plan (`--print`).
+    report.sharedSessions.forEach((s, i) => display.message(`nx-buildkit: shared session ${i + 1}: opened ${s.opened} time(s), local names requested: ${s.requested.join(', ') || '(none)'}`));
   }
+  if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
 }
 
 /**
@@ -427,22 +431,6 @@ async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: Imag
   // A failed build leaves no metadata behind that could pass for a success.
   await fs.rm(n.metadataFile, { force: true });
   return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: failedTaskLog(log.lines, line), ...(startTime ? { startTime } : {}), endTime };
-}
-
-/** How long `--print` waits for the builder to answer before it prints the plan without its capabilities. */
-const printConnectMs = 2_000;
-
-/**
- * The builder's capabilities for `--print`, when it answers; the plan
- * itself never depends on them, so an unreachable builder is only noted.
- */
-async function printedCapabilities(options: ImageExecutorOptions, ctx: { workspaceRoot: string; signal?: AbortSignal }): Promise<string> {
-  try {
-    await using client = await connectBuilder(options, ctx.workspaceRoot, ctx.signal, printConnectMs);
-    return formatCapabilities(await new BuilderCapabilities(client).report(ctx.signal));
-  } catch (err) {
-    return `builder ${options.builder ?? '(default)'}: capabilities not known, it did not answer (${(err as Error).message.split('\n')[0]})`;
-  }
 }
 
 /** A task's lines as Nx prints them after its header; the final newline keeps the next output off the last line. */
