@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { typescriptFiles } from '../typescript-files';
 
 /** Directories whose non-test TypeScript files are held to the bound. */
 const checked = ['executors', 'plugin/engine'];
@@ -46,19 +47,9 @@ export function longFunctions(fileName: string, text: string, max = maxFunctionL
   return found;
 }
 
-function sourceFiles(root: string, dir: string): string[] {
-  const abs = path.join(root, dir);
-  if (!fs.existsSync(abs)) return [];
-  return fs.readdirSync(abs, { withFileTypes: true }).flatMap((e) => {
-    const rel = path.posix.join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'node_modules' || e.name === 'testdata' ? [] : sourceFiles(root, rel);
-    return /\.ts$/.test(e.name) && !/\.(test|d)\.ts$/.test(e.name) ? [rel] : [];
-  });
-}
-
 /** Every function of the checked directories that reaches the bound, as `file:line: name is N lines` lines. */
 export function functionLengthViolations(root: string): string[] {
-  return checked.flatMap((dir) => sourceFiles(root, dir)).flatMap((file) =>
+  return checked.flatMap((dir) => typescriptFiles(root, dir)).filter((file) => !/\.test\.tsx?$/.test(file)).flatMap((file) =>
     longFunctions(file, fs.readFileSync(path.join(root, file), 'utf8')).map((f) => `${file}:${f.line}: ${f.name} is ${f.lines} lines (the bound is under ${maxFunctionLines})`));
 }
 
