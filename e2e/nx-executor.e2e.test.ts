@@ -254,7 +254,7 @@ for (const runtime of ['node', 'bun'] as const satisfies readonly NxRuntime[]) {
       // The plan never depends on the builder; its capabilities are only said to be unknown.
       expect(r.out).toContain('builder tcp://127.0.0.1:9: capabilities not known, it did not answer');
       expect(r.summaries).toEqual([]);
-      const plan = r.out.slice(r.out.indexOf('shared session (one per run'));
+      const plan = r.out.slice(r.out.indexOf('shared directories (each sent once'));
       const targets = [...plan.slice(plan.indexOf('targets, in build order:')).matchAll(/^ {2}([\w-]+:image)(?: \(after ([^)]*)\))?$/gm)].slice(0, 4);
       const order = targets.map((m) => m[1]!);
       expect([...order].sort()).toEqual(projects.map((p) => `${p}:image`));

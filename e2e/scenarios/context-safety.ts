@@ -71,7 +71,7 @@ export const contextSafetyScenarios: Scenario[] = [
         return session;
       };
       const targets = [target('app', contextDir, path.join(contextDir, 'Dockerfile'), path.join(tmp.dir, 'unused'))];
-      await using sessions = await SharedSessions.open(client, planRun(targets), targets, mechanism, { sharedKey: `e2e-safety-${Date.now()}` });
+      await using sessions = await SharedSessions.open(client, planRun(targets, [], undefined, { binding: mechanism, ignores: new Map([['app', []]]) }), { sharedKey: `e2e-safety-${Date.now()}` });
       await sessions.acquire('app');
       assert.ok(shared, 'the shared session was opened');
       const planned = shared.sync.names;

@@ -36,13 +36,14 @@ describe('named contexts', () => {
   });
 });
 
-describe('RUN resources and outputs', () => {
-  const spec = (raw: Record<string, unknown>) =>
-    normalizeImageTask(parseImageOptions(raw, { project: 'web', target: 'image' }), { project: 'web', target: 'image', projectRoot: 'apps/web', workspaceRoot: '/ws' }, [], {
-      imageNames: ['web:latest'],
-      labels: {},
-    }).target.spec;
+/** The build spec of `web:image` with these raw options. */
+const spec = (raw: Record<string, unknown>) =>
+  normalizeImageTask(parseImageOptions(raw, { project: 'web', target: 'image' }), { project: 'web', target: 'image', projectRoot: 'apps/web', workspaceRoot: '/ws' }, [], {
+    imageNames: ['web:latest'],
+    labels: {},
+  }).target.spec;
 
+describe('RUN resources and outputs', () => {
   test('shmSize reads k/m/g as powers of 1024; ulimits, cgroupParent and noCacheFilter pass through', () => {
     expect(spec({ shmSize: '128m', ulimits: ['nofile=1024:2048'], cgroupParent: 'ci.slice', noCacheFilter: ['build'] })).toMatchObject({
       shmSize: 128 * 1024 * 1024,
@@ -62,12 +63,6 @@ describe('RUN resources and outputs', () => {
 });
 
 describe('attestations', () => {
-  const spec = (raw: Record<string, unknown>) =>
-    normalizeImageTask(parseImageOptions(raw, { project: 'web', target: 'image' }), { project: 'web', target: 'image', projectRoot: 'apps/web', workspaceRoot: '/ws' }, [], {
-      imageNames: ['web:latest'],
-      labels: {},
-    }).target.spec;
-
   test('sbom: true asks for the default generator, { generator } names one, false or absent none', () => {
     expect(spec({ sbom: true }).sbom).toEqual({});
     expect(spec({ sbom: { generator: 'registry.example/scan:1' } }).sbom).toEqual({ generator: 'registry.example/scan:1' });

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuilderCapabilities, describeError, formatCapabilities, markPhase, redact, redactDeep, type BuildkitClient, type BuildResult, type DockerEndpoint } from '../../plugin/buildkit/index';
-import { BuilderConnection, connectBuilder } from './builder-connection';
+import { BuilderCapabilities, describeError, markPhase, redact, redactDeep, type BuildkitClient, type BuildResult, type DockerEndpoint } from '../../plugin/buildkit/index';
+import { BuilderConnection } from './builder-connection';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
 import { RunDisplay, type OutputStream, type TargetProgress } from './progress-display';
 import { chooseProgressTerminal, openControllingTerminal } from './progress-terminal';
@@ -11,9 +11,8 @@ import { InvalidOptionsError, parseImageOptions } from '../../plugin/config/exec
 import { imageRepository, normalizeImageTask, type NormalizedImageTask } from './normalize-image-task';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
 import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
-import { streamTargets, warmUp, type TargetOutcome } from '../../plugin/engine/run-engine';
-import { formatPlan } from '../../plugin/engine/run-plan';
-import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
+import { streamTargets, warmUp, type RunReport, type RunStreamItem, type TargetOutcome } from '../../plugin/engine/run-engine';
+import { printedPlan } from './print-plan';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
 import { checkContextPaths } from './check-context-paths';
 import { checkBuilderOptions } from '../../plugin/config/check-builder-options';
@@ -118,7 +117,7 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
   }
   const all = tasks.map((t) => normalized.tasks.get(t.taskId)!);
   if (all.some((n) => n.options.print)) {
-    const text = `${formatPlan((await planLinkedRun(all.map((n) => n.target))).plan)}\n${await printedCapabilities(all[0]!.options, ctx)}`;
+    const text = await printedPlan(all.map((n) => n.target), all[0]!.options, ctx);
     ctx.write(text);
     for (const t of tasks) yield { taskId: t.taskId, success: true, status: 'success', terminalOutput: text + '\n' };
     return;
@@ -227,20 +226,7 @@ async function normalizeAll(allTasks: readonly ImageTaskInput[], parsed: Readonl
 /** One engine run of the valid tasks, with one shared session, yielding each task's result as it finishes. */
 async function* buildAll(tasks: readonly ImageTaskInput[], all: readonly NormalizedImageTask[], connection: BuilderConnection, ctx: RunContext): AsyncGenerator<ImageTaskResult> {
   const first = all[0]!.options;
-  // A stream given by the caller decides alone; the executor's own stdout may give way to the controlling terminal.
-  const terminal = ctx.stream
-    ? chooseProgressTerminal(first.progress, ctx.stream, process.env)
-    : chooseProgressTerminal(first.progress, process.stdout, process.env, openControllingTerminal);
-  using _terminal = { [Symbol.dispose]: () => terminal.close() };
-  if (terminal.plainBecause && process.env.NX_VERBOSE_LOGGING === 'true') ctx.write(`nx-buildkit: plain progress (progress: ${first.progress}): ${terminal.plainBecause}`);
-  const display = await RunDisplay.open(terminal.mode, all.map((n) => n.target.spec.name), { write: ctx.write, stream: terminal.stream });
-  using _display = { [Symbol.dispose]: () => display.close() };
-  const progress = new Map(all.map((n) => [n.target.id, display.target(n.target.spec.name)]));
-  const built: BakeMetadataEntry[] = [];
-  // The run's one aggregated file, written once every result is in (before the last is handed to Nx).
-  const writeAggregate = async () => {
-    if (first.bakeMetadataFile) await writeBakeMetadata(path.resolve(ctx.workspaceRoot, first.bakeMetadataFile), built);
-  };
+  using view = await openRunView(all, first.progress, ctx);
   let client: BuildkitClient;
   try {
     client = await connection.take(first, ctx.workspaceRoot, ctx.signal);
@@ -251,65 +237,143 @@ async function* buildAll(tasks: readonly ImageTaskInput[], all: readonly Normali
     return;
   }
   await using _client = client;
-  // Where `load` puts images on a Docker engine builder: the engine the cache check asks on later runs
-  // (an endpoint, never credentials). A buildkitd's load names its engine in the build result.
-  const loadedInto = client.address.kind === 'docker' ? client.address.endpoint : undefined;
-  const startTimes = new Map<string, number>();
-  const byTargetId = new Map(all.map((n, i) => [n.target.id, { n, task: tasks[i]! }]));
-  const pending = new Set(tasks.map((t) => t.taskId));
-  const held: ImageTaskResult[] = [];
-  const events = streamTargets(client, all.map((n) => n.target), {
+  const run: RunState = {
+    tasks,
+    view,
+    byTargetId: new Map(all.map((n, i) => [n.target.id, { n, task: tasks[i]! }])),
+    pending: new Set(tasks.map((t) => t.taskId)),
+    held: [],
+    startTimes: new Map(),
+    built: [],
+    bakeMetadataFile: first.bakeMetadataFile ? path.resolve(ctx.workspaceRoot, first.bakeMetadataFile) : undefined,
+    // Where `load` puts images on a Docker engine builder: the engine the cache check asks on later runs
+    // (an endpoint, never credentials). A buildkitd's load names its engine in the build result.
+    loadedInto: client.address.kind === 'docker' ? client.address.endpoint : undefined,
+  };
+  yield* reportEvents(streamTargets(client, all.map((n) => n.target), {
     capabilities: capabilitiesOf(client),
     concurrency: first.concurrency,
     mode: first.failureMode,
     signal: ctx.signal,
     sharedKey: `nx-buildkit:${path.basename(ctx.workspaceRoot)}`.replace(/[^\x20-\x7e]/g, '_'),
-  });
+  }), run);
+}
+
+/** Where the run's progress is drawn: the terminal chosen for it, and one progress view per target. */
+interface RunView extends Disposable {
+  terminal: ReturnType<typeof chooseProgressTerminal>;
+  display: RunDisplay;
+  progress: ReadonlyMap<string, TargetProgress>;
+}
+
+async function openRunView(all: readonly NormalizedImageTask[], progressOption: ImageExecutorOptions['progress'], ctx: RunContext): Promise<RunView> {
+  // A stream given by the caller decides alone; the executor's own stdout may give way to the controlling terminal.
+  const terminal = ctx.stream
+    ? chooseProgressTerminal(progressOption, ctx.stream, process.env)
+    : chooseProgressTerminal(progressOption, process.stdout, process.env, openControllingTerminal);
+  if (terminal.plainBecause && process.env.NX_VERBOSE_LOGGING === 'true') ctx.write(`nx-buildkit: plain progress (progress: ${progressOption}): ${terminal.plainBecause}`);
+  let display: RunDisplay;
+  try {
+    display = await RunDisplay.open(terminal.mode, all.map((n) => n.target.spec.name), { write: ctx.write, stream: terminal.stream });
+  } catch (err) {
+    terminal.close();
+    throw err;
+  }
+  const progress = new Map(all.map((n) => [n.target.id, display.target(n.target.spec.name)]));
+  return {
+    terminal,
+    display,
+    progress,
+    [Symbol.dispose]: () => {
+      display.close();
+      terminal.close();
+    },
+  };
+}
+
+/** What the run's events are reported against, as they come. */
+interface RunState {
+  tasks: readonly ImageTaskInput[];
+  view: RunView;
+  byTargetId: ReadonlyMap<string, { n: NormalizedImageTask; task: ImageTaskInput }>;
+  /** Task ids without a result yet. */
+  pending: Set<string>;
+  /** Results waiting for the last one (on the controlling terminal). */
+  held: ImageTaskResult[];
+  startTimes: Map<string, number>;
+  built: BakeMetadataEntry[];
+  bakeMetadataFile: string | undefined;
+  loadedInto: DockerEndpoint | undefined;
+}
+
+/** Each task's result from the run's events, as it finishes; a run whose set-up failed fails the tasks without one. */
+async function* reportEvents(events: AsyncIterable<RunStreamItem>, run: RunState): AsyncGenerator<ImageTaskResult> {
   try {
     for await (const e of events) {
-      if (e.type === 'start') {
-        startTimes.set(e.id, Date.now());
-        // The metadata of an earlier build must not outlive this one's start:
-        // if this build is interrupted (Ctrl-C, SIGTERM, the worker killed),
-        // no file may still describe a success for the target.
-        rmSync(byTargetId.get(e.id)!.n.metadataFile, { force: true });
-      } else if (e.type === 'status') progress.get(e.id)?.update(e.status);
-      else if (e.type === 'retry') {
-        const line = `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt}): ${e.reason}`;
-        const target = progress.get(e.id);
-        if (target) target.note(line);
-        else display.message(`nx-buildkit: ${line}`);
-      } else if (e.type === 'end') {
-        const { n, task } = byTargetId.get(e.outcome.id)!;
-        const result = await finish(e.outcome, n, task, progress.get(n.target.id)!, startTimes.get(e.outcome.id), built, loadedInto);
-        pending.delete(task.taskId);
-        if (pending.size === 0) await writeAggregate();
-        // On the controlling terminal the results wait for the last one; the view closes before Nx prints any log.
-        if (!terminal.controlling) yield result;
-        else {
-          held.push(result);
-          if (pending.size === 0) {
-            display.close();
-            yield* held.splice(0);
-          }
-        }
-      } else {
-        // One line per run: how the contexts were shared (the --verbose view of the counters).
-        const { report } = e;
-        const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
-        const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
-        display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
-        if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
-      }
+      if (e.type === 'end') yield* endTarget(e.outcome, run);
+      else noteEvent(e, run);
     }
   } catch (err) {
     // Set-up failed before any task ran (e.g. the shared session could not open).
     const message = `the run failed: ${(err as Error).message}`;
-    await writeAggregate();
-    if (terminal.controlling) display.close();
-    yield* held.splice(0);
-    for (const t of tasks) if (pending.has(t.taskId)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
+    await writeAggregate(run);
+    if (run.view.terminal.controlling) run.view.display.close();
+    yield* run.held.splice(0);
+    for (const t of run.tasks) if (run.pending.has(t.taskId)) yield { taskId: t.taskId, success: false, status: 'failure', terminalOutput: message + '\n' };
   }
+}
+
+/** The run's one aggregated file, written once every result is in (before the last is handed to Nx). */
+async function writeAggregate(run: RunState): Promise<void> {
+  if (run.bakeMetadataFile) await writeBakeMetadata(run.bakeMetadataFile, run.built);
+}
+
+/** A target's end: its result, at once, or on the controlling terminal once the last one is in. */
+async function* endTarget(outcome: TargetOutcome, run: RunState): AsyncGenerator<ImageTaskResult> {
+  const { n, task } = run.byTargetId.get(outcome.id)!;
+  const result = await finish(outcome, n, task, run.view.progress.get(n.target.id)!, run.startTimes.get(outcome.id), run.built, run.loadedInto);
+  run.pending.delete(task.taskId);
+  if (run.pending.size === 0) await writeAggregate(run);
+  // On the controlling terminal the results wait for the last one; the view closes before Nx prints any log.
+  if (!run.view.terminal.controlling) {
+    yield result;
+    return;
+  }
+  run.held.push(result);
+  if (run.pending.size === 0) {
+    run.view.display.close();
+    yield* run.held.splice(0);
+  }
+}
+
+/** Every event but a target's end: progress, retries, the run's summary. */
+function noteEvent(e: Exclude<RunStreamItem, { type: 'end' }>, run: RunState): void {
+  const { display, progress } = run.view;
+  if (e.type === 'start') {
+    run.startTimes.set(e.id, Date.now());
+    // The metadata of an earlier build must not outlive this one's start:
+    // if this build is interrupted (Ctrl-C, SIGTERM, the worker killed),
+    // no file may still describe a success for the target.
+    rmSync(run.byTargetId.get(e.id)!.n.metadataFile, { force: true });
+  } else if (e.type === 'status') progress.get(e.id)?.update(e.status);
+  else if (e.type === 'retry') {
+    const line = `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt}): ${e.reason}`;
+    const target = progress.get(e.id);
+    if (target) target.note(line);
+    else display.message(`nx-buildkit: ${line}`);
+  } else noteReport(e.report, display);
+}
+
+/** One line per run: how the contexts were shared (the --verbose view of the counters); with --verbose, a line per shared session. */
+function noteReport(report: RunReport, display: RunDisplay): void {
+  const sent = report.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0);
+  const calls = report.sharedSessions.reduce((n, s) => n + s.transfer.diffCopyCalls, 0);
+  display.message(`nx-buildkit: ${report.outcomes.length} image(s) in one run, binding ${report.mechanism}, ${report.sharedSessions.length} shared session(s), ${calls} context transfer(s), ${sent} bytes sent`);
+  if (process.env.NX_VERBOSE_LOGGING === 'true') {
+    // What the daemon asked of each session, to hold against the printed plan (`--print`).
+    report.sharedSessions.forEach((s, i) => display.message(`nx-buildkit: shared session ${i + 1}: opened ${s.opened} time(s), local names requested: ${s.requested.join(', ') || '(none)'}`));
+  }
+  if (report.linkCleanup.failed.length) display.message(`nx-buildkit: could not remove image link(s) from the engine: ${report.linkCleanup.failed.join('; ')}`);
 }
 
 /**
@@ -367,22 +431,6 @@ async function finish(outcome: TargetOutcome, n: NormalizedImageTask, task: Imag
   // A failed build leaves no metadata behind that could pass for a success.
   await fs.rm(n.metadataFile, { force: true });
   return { taskId: task.taskId, success: false, status: 'failure', terminalOutput: failedTaskLog(log.lines, line), ...(startTime ? { startTime } : {}), endTime };
-}
-
-/** How long `--print` waits for the builder to answer before it prints the plan without its capabilities. */
-const printConnectMs = 2_000;
-
-/**
- * The builder's capabilities for `--print`, when it answers; the plan
- * itself never depends on them, so an unreachable builder is only noted.
- */
-async function printedCapabilities(options: ImageExecutorOptions, ctx: { workspaceRoot: string; signal?: AbortSignal }): Promise<string> {
-  try {
-    await using client = await connectBuilder(options, ctx.workspaceRoot, ctx.signal, printConnectMs);
-    return formatCapabilities(await new BuilderCapabilities(client).report(ctx.signal));
-  } catch (err) {
-    return `builder ${options.builder ?? '(default)'}: capabilities not known, it did not answer (${(err as Error).message.split('\n')[0]})`;
-  }
 }
 
 /** A task's lines as Nx prints them after its header; the final newline keeps the next output off the last line. */

@@ -199,7 +199,7 @@ export const imageExecutorOptionsSchema = z
       .describe('One file for the whole run, in docker buildx bake --metadata-file shape (keyed by project), relative to the workspace root; the same for every task of a run'),
     concurrency: z.number().int().min(1).max(64).default(4).describe('Most solves at once in one run'),
     failureMode: z.enum(['keep-going', 'fail-fast']).default('keep-going'),
-    print: z.boolean().default(false).describe('Print the resolved plan, and the builder\'s capabilities if it answers, and exit without building'),
+    print: z.union([z.boolean(), z.string().regex(/^json$/, 'expected true, false or "json"')]).default(false).describe('Print the resolved plan (\'json\': as one line of JSON, for tools), and the builder\'s capabilities if it answers, and exit without building'),
   })
   .strict();
 

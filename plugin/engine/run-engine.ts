@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { BuilderCapabilities, buildImage, BuildkitError, markPhase, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
+import { BuilderCapabilities, buildImage, BuildkitError, escapesFilterHeaders, markPhase, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
 import { CredentialGate } from './credentials/credential-gate';
 import { conflictMap } from './credentials/credential-groups';
 import type { ImageTarget } from './image-target';
 import { ImageLinks, type LinkCleanup, type LinkReport } from './links/image-links';
 import { newLinkRunId } from './links/link-reference';
 import { planLinkedRun } from './links/plan-linked-run';
+import { planForBuilder } from './plan-for-builder';
 import { withDefaultOutputs } from './default-outputs';
 import { EventQueue } from './event-queue';
 import type { RunPlan } from './run-plan';
@@ -113,12 +114,14 @@ export function warmUp(client: BuildkitClient, capabilities: BuilderCapabilities
  */
 export async function runTargets(client: BuildkitClient, given: readonly ImageTarget[], options: RunOptions): Promise<RunReport> {
   // A target built FROM another one's image waits for it and reads exactly its result (links/).
-  const { plan, targets, links, dockerfiles } = await planLinkedRun(await withDefaultOutputs(given, client, options.signal));
-  markPhase('engine: planned');
+  const linked = await planLinkedRun(await withDefaultOutputs(given, client, options.signal));
+  const { targets, links, dockerfiles } = linked;
   const needsSharing = targets.some((t) => t.contextPolicy === 'shared');
   const capabilities = options.capabilities ?? new BuilderCapabilities(client);
   const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(capabilities, retryPolicy(options), options))) : 'none';
   markPhase(`engine: binding probed (${mechanism})`);
+  const plan = await planForBuilder(linked, mechanism, () => escapesFilterHeaders(client, options.signal), options.signal);
+  markPhase('engine: planned');
   const imageLinks = new ImageLinks(client, targets, links, dockerfiles, newLinkRunId(), capabilities);
   let report: Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>;
   try {
@@ -142,11 +145,7 @@ async function runWithSharedSessions(
 ): Promise<Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>> {
   const byId = new Map(targets.map((t) => [t.id, t]));
   const policy = retryPolicy(options);
-  await using shared = await SharedSessions.open(client, plan, targets, mechanism === 'none' ? 'frontend-inputs' : mechanism, {
-    sharedKey: options.sharedKey ?? 'nx-buildkit',
-    signal: options.signal,
-  });
-  markPhase('engine: shared sessions planned');
+  await using shared = await SharedSessions.open(client, plan, { sharedKey: options.sharedKey ?? 'nx-buildkit', signal: options.signal });
   const results = new Map<string, BuildResult>();
   const attempts = new Map<string, number>();
   const gate = new CredentialGate(conflictMap(plan.credentials), new Set(plan.credentials.lenders));

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import type { ImageTarget } from './image-target';
-import { formatPlan, localNameFor, planRun } from './run-plan';
+import { formatPlan, localNameFor, planRun, type PlannedSource } from './run-plan';
 
 const target = (id: string, contextDir: string, dockerfile: string, extra: Partial<ImageTarget> = {}, secrets: string[] = []): ImageTarget => ({
   id,
@@ -70,4 +70,58 @@ test('--print shows each target\'s resolved tags, labels and outputs', () => {
   );
   expect(text).toContain('    tags: reg:5000/api:1.2, reg:5000/api:latest\n    labels: org.opencontainers.image.version=1.2\n    outputs: push reg:5000/api:1.2, reg:5000/api:latest; local /ws/out');
   expect(text).toContain('    tags: web:latest\n    outputs: none given: loaded on a Docker engine, cache only on a buildkitd');
+});
+
+describe('the session plan', () => {
+  const targets = [
+    target('a:image', '/ws/shared', '/ws/apps/a/Dockerfile'),
+    target('b:image', '/ws/shared', '/ws/apps/b/Dockerfile'),
+    target('c:image', '/ws/c', '/ws/c/Dockerfile'),
+    target('d:image', '/ws/d', '/ws/d/Dockerfile', { contextPolicy: 'isolated' }),
+  ];
+
+  test('local-sessionid: one session per context directory, the frontend reads `context` and the Dockerfile local', () => {
+    const plan = planRun(targets, [], undefined, { binding: 'local-sessionid' });
+    expect(plan.sessions.map((s) => [s.sharedKeySuffix, s.users])).toEqual([
+      [`:${localNameFor('ctx', '/ws/shared')}`, ['a:image', 'b:image']],
+      [`:${localNameFor('ctx', '/ws/c')}`, ['c:image']],
+    ]);
+    expect(plan.sessions[0]!.dirs.map((d) => d.localName)).toEqual(['context', localNameFor('df', '/ws/apps/a'), localNameFor('df', '/ws/apps/b')]);
+    expect(plan.targets.find((t) => t.id === 'c:image')!.source).toEqual({ session: 1, kind: 'local-sessionid', dockerfileLocal: localNameFor('df', '/ws/c') });
+    expect(plan.targets.find((t) => t.id === 'd:image')!.source).toBeUndefined();
+    expect(formatPlan(plan)).toContain('shared sessions: 2 (binding local-sessionid; fresh IDs, FileSync only)');
+  });
+
+  test('frontend inputs: one session; the ignore rules become the context\'s excludes (the Dockerfile kept), a non-ASCII rule gets a name of its own', () => {
+    const ignores = new Map([['a:image', ['*.log']], ['b:image', []], ['c:image', ['sécret']]]);
+    const plan = planRun(targets, [], undefined, { binding: 'frontend-inputs', ignores });
+    expect(plan.sessions).toHaveLength(1);
+    const a = plan.targets.find((t) => t.id === 'a:image')!.source;
+    expect(a).toEqual({ session: 0, kind: 'frontend-inputs', context: { localName: localNameFor('ctx', '/ws/shared'), excludePatterns: ['*.log'] }, dockerfile: { localName: localNameFor('df', '/ws/apps/a'), followPaths: ['Dockerfile', 'Dockerfile.dockerignore'] }, filename: 'Dockerfile' });
+    const c = plan.targets.find((t) => t.id === 'c:image')!.source as Extract<PlannedSource, { kind: 'frontend-inputs' }>;
+    // Not escaped by this daemon: the excludes stay on this side, under a name of their own.
+    expect(c.context.localName).toMatch(new RegExp(`^${localNameFor('ctx', '/ws/c')}-x[0-9a-f]{12}$`));
+    expect(c.context.excludePatterns).toEqual([]);
+    expect(c.dockerfile).toBe('context');
+    expect(plan.sessions[0]!.dirs.find((d) => d.localName === c.context.localName)).toEqual({ localName: c.context.localName, dir: '/ws/c', excludes: ['sécret', '!Dockerfile'] });
+    expect(plan.sessions[0]!.prefetch).toEqual([]);
+    const escaped = planRun(targets, [], undefined, { binding: 'frontend-inputs', ignores, escapesFilterHeaders: true });
+    expect((escaped.targets.find((t) => t.id === 'c:image')!.source as typeof c).context.excludePatterns).toEqual(['sécret', '!Dockerfile']);
+  });
+
+  test('prefetch: every set of excludes has its own name, and each local source is prefetched once', () => {
+    const plan = planRun(targets, [], undefined, { binding: 'prefetch', ignores: new Map([['a:image', ['*.log']], ['b:image', ['*.log']], ['c:image', []]]) });
+    const names = plan.sessions[0]!.prefetch.map((l) => l.localName);
+    expect(names).toHaveLength(4);
+    expect(new Set(names).size).toBe(4);
+    expect(names[0]).toMatch(/-x[0-9a-f]{12}$/);
+    expect(names).toContain(localNameFor('ctx', '/ws/c'));
+    expect(formatPlan(plan)).toContain('    prefetched first: ');
+  });
+
+  test('unknown binding: no sessions planned, and the printed plan says so', () => {
+    const plan = planRun(targets);
+    expect(plan.sessions).toEqual([]);
+    expect(formatPlan(plan)).toContain('shared sessions: not known');
+  });
 });

@@ -1,8 +1,12 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ImageTarget } from './image-target';
 import { formatCredentialPlan, type CredentialPlan } from './credentials/credential-groups';
 import type { ImageLink } from './links/plan-links';
+import { localNameFor } from './local-name';
+import { planSessions, type PlannedLocal, type PlannedSession, type PlannedSource, type SessionInputs } from './plan-sessions';
+
+export { localNameFor };
+export type { PlannedLocal, PlannedSession, PlannedSource, SessionInputs };
 
 /** A directory the run's shared session(s) serve, under a local name of its own. */
 export interface SharedDir {
@@ -33,14 +37,20 @@ export interface TargetAssignment {
   labels: Readonly<Record<string, string>>;
   /** Each output with where it goes (`push a:1, a:latest`, `load a:1`, `local /out`…); empty = the builder's default. */
   destinations: readonly string[];
+  /** A target sharing its context: the planned session and local sources that serve it (absent when the binding is not known). */
+  source?: PlannedSource;
 }
 
 /** The resolved plan of a run; printable without touching a daemon. */
 export interface RunPlan {
   /** Targets in a valid build order (dependencies first). */
   targets: TargetAssignment[];
-  /** Directories served by the shared session, each once. */
+  /** Directories served by the shared session(s), each once. */
   sharedDirs: SharedDir[];
+  /** How the builder binds locals to a shared session, as planned with. */
+  binding: SessionInputs['binding'];
+  /** The shared sessions the run opens (none while the binding is not known). */
+  sessions: PlannedSession[];
   /** Image→image links: dependants that read another target's result of this run (see links/). */
   links: PlannedLink[];
   /** Which targets never build at the same time because their registry credentials differ (see credentials/). */
@@ -55,17 +65,19 @@ export interface PlannedLink {
   refs: string[];
 }
 
-/** Stable ASCII-safe name for a directory: the same path gives the same name on every run and daemon. */
-export function localNameFor(kind: 'ctx' | 'df', dir: string): string {
-  return `${kind}-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 20)}`;
-}
-
 /**
  * Plan a run: order the targets, give every shared context directory one
  * local name (so it is sent once however many targets use it), and record
- * which session serves what. Pure: no daemon, no file reads.
+ * which session serves what, down to the local sources and their filters
+ * (given what `inputs` says of the builder and the ignore files). Pure: no
+ * daemon, no file reads; the run opens exactly what it says.
  */
-export function planRun(targets: readonly ImageTarget[], links: readonly ImageLink[] = [], credentials: CredentialPlan = { groups: [targets.map((t) => t.id)], conflicts: [], lenders: [] }): RunPlan {
+export function planRun(
+  targets: readonly ImageTarget[],
+  links: readonly ImageLink[] = [],
+  credentials: CredentialPlan = { groups: [targets.map((t) => t.id)], conflicts: [], lenders: [] },
+  inputs: SessionInputs = { binding: 'unknown' },
+): RunPlan {
   const shared = new Map<string, SharedDir>();
   const use = (kind: 'ctx' | 'df', dir: string, user: string): string => {
     const localName = localNameFor(kind, dir);
@@ -110,7 +122,10 @@ export function planRun(targets: readonly ImageTarget[], links: readonly ImageLi
     to: l.to,
     refs: [...l.refs.map((r) => `${r.ref} (line ${r.line})`), ...l.namedContexts.map((n) => `named context ${n}`)],
   }));
-  return { targets: assignments, sharedDirs: [...shared.values()], links: planned, credentials };
+  const sharedDirs = [...shared.values()];
+  const { sessions, sources } = planSessions(targets, assignments, sharedDirs, inputs);
+  const withSources = assignments.map((a) => (sources.has(a.id) ? { ...a, source: sources.get(a.id)! } : a));
+  return { targets: withSources, sharedDirs, binding: inputs.binding, sessions, links: planned, credentials };
 }
 
 /** Dependencies before dependants; ties keep the given order. */
@@ -136,19 +151,12 @@ function buildOrder(targets: readonly ImageTarget[]): ImageTarget[] {
 
 /** The plan as text, for `--print` and logs. Never contains session IDs. */
 export function formatPlan(plan: RunPlan): string {
-  const lines = ['shared session (one per run, fresh ID, FileSync only):'];
+  const lines = ['shared directories (each sent once by the shared session serving it):'];
   if (plan.sharedDirs.length === 0) lines.push('  (nothing shared)');
   for (const d of plan.sharedDirs) lines.push(`  ${d.localName}  ${d.dir}  used by ${d.users.join(', ')}`);
+  lines.push(...formatSessions(plan));
   lines.push('targets, in build order:');
-  for (const t of plan.targets) {
-    lines.push(`  ${t.id}${t.dependsOn.length ? ` (after ${t.dependsOn.join(', ')})` : ''}`);
-    lines.push(`    context: ${t.context}   dockerfile: ${t.dockerfile} (${t.dockerfileName})`);
-    lines.push(`    own session: secrets [${t.secrets.join(', ')}]  ssh [${t.ssh.join(', ')}]  auth ${t.auth}  outputs [${t.outputs.join(', ')}]`);
-    lines.push(`    tags: ${t.images.length ? t.images.join(', ') : '(none)'}`);
-    const labels = Object.entries(t.labels);
-    if (labels.length) lines.push(`    labels: ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}`);
-    lines.push(`    outputs: ${t.destinations.length ? t.destinations.join('; ') : 'none given: loaded on a Docker engine, cache only on a buildkitd'}`);
-  }
+  for (const t of plan.targets) lines.push(...formatTarget(t));
   if (plan.links.length) {
     // What a user checks before a run: which images come from this run rather than a registry or the engine's old copy.
     lines.push("image links (the dependant reads exactly the base's result of this run; no push, no load; on a builder that is not a Docker engine: the digest the base pushed):");
@@ -156,6 +164,43 @@ export function formatPlan(plan: RunPlan): string {
   }
   lines.push(...formatCredentialPlan(plan.credentials));
   return lines.join('\n');
+}
+
+function formatSessions(plan: RunPlan): string[] {
+  if (plan.binding === 'unknown') return ['shared sessions: not known (they follow the builder\'s binding, and it did not answer)'];
+  const lines = [`shared sessions: ${plan.sessions.length} (binding ${plan.binding}; fresh IDs, FileSync only)`];
+  plan.sessions.forEach((s, i) => {
+    lines.push(`  session ${i + 1}, shared key <run>${s.sharedKeySuffix}: used by ${s.users.join(', ')}`);
+    for (const d of s.dirs) lines.push(`    ${d.localName}  ${d.dir}${d.excludes ? `  excluding here [${d.excludes.join(', ')}]` : ''}`);
+    if (s.prefetch.length) lines.push(`    prefetched first: ${s.prefetch.map(formatLocal).join('; ')}`);
+  });
+  return lines;
+}
+
+function formatTarget(t: TargetAssignment): string[] {
+  const lines = [`  ${t.id}${t.dependsOn.length ? ` (after ${t.dependsOn.join(', ')})` : ''}`];
+  lines.push(`    context: ${t.context}   dockerfile: ${t.dockerfile} (${t.dockerfileName})`);
+  const source = t.source;
+  if (source?.kind === 'local-sessionid') lines.push(`    served by session ${source.session + 1}: local-sessionid, context, dockerfile ${source.dockerfileLocal}`);
+  if (source?.kind === 'frontend-inputs') {
+    const dockerfile = source.dockerfile === 'context' ? 'from the context' : formatLocal(source.dockerfile);
+    lines.push(`    served by session ${source.session + 1}: frontend inputs, context ${formatLocal(source.context)}, dockerfile ${dockerfile}`);
+  }
+  lines.push(`    own session: secrets [${t.secrets.join(', ')}]  ssh [${t.ssh.join(', ')}]  auth ${t.auth}  outputs [${t.outputs.join(', ')}]`);
+  lines.push(`    tags: ${t.images.length ? t.images.join(', ') : '(none)'}`);
+  const labels = Object.entries(t.labels);
+  if (labels.length) lines.push(`    labels: ${labels.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  lines.push(`    outputs: ${t.destinations.length ? t.destinations.join('; ') : 'none given: loaded on a Docker engine, cache only on a buildkitd'}`);
+  return lines;
+}
+
+/** A local source as the plan shows it: its name and the filters sent with it. */
+function formatLocal(l: PlannedLocal): string {
+  const filters = [
+    ...(l.excludePatterns?.length ? [`excludes [${l.excludePatterns.join(', ')}]`] : []),
+    ...(l.followPaths?.length ? [`followpaths [${l.followPaths.join(', ')}]`] : []),
+  ];
+  return `${l.localName}${filters.length ? ` (${filters.join(', ')})` : ''}`;
 }
 
 /** One output as `--print` shows it. */

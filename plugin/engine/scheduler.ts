@@ -59,79 +59,112 @@ export async function schedule(
 ): Promise<TaskOutcome[]> {
   validateGraph(tasks);
   if (!(options.concurrency >= 1)) throw new Error(`concurrency must be at least 1 (got ${options.concurrency})`);
-  const outcomes = new Map<string, TaskOutcome>();
-  const running = new Map<string, AbortController>();
-  const cancelAll = new AbortController();
-  const onCallerAbort = () => cancelAll.abort(options.signal?.reason);
+  const scheduled = new ScheduledRun(tasks, run, options);
+  const onCallerAbort = () => scheduled.cancel(options.signal?.reason);
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
-  if (options.signal?.aborted) cancelAll.abort(options.signal.reason);
-  // What may let a task start or the run end: a task ended, the gate opened, the run was cancelled.
-  const changes = new EventQueue<'changed'>();
-  const changed = () => changes.push('changed');
-  const unsubscribe = options.gate?.onChange(changed);
-
-  const finish = (outcome: TaskOutcome) => {
-    outcomes.set(outcome.id, outcome);
-    options.onOutcome?.(outcome);
-  };
-
-  cancelAll.signal.addEventListener('abort', () => {
-    for (const controller of running.values()) controller.abort(cancelAll.signal.reason);
-    changed();
-  });
-
-  /** Settle what can no longer run, start what is ready; true once nothing runs or waits. */
-  const step = (): boolean => {
-    for (const task of tasks) {
-      if (outcomes.has(task.id) || running.has(task.id)) continue;
-      if (cancelAll.signal.aborted) {
-        finish({ id: task.id, status: 'skipped', reason: 'the run was cancelled before it started' });
-        continue;
-      }
-      const blocker = task.dependsOn.map((d) => outcomes.get(d)).find((o) => o && o.status !== 'succeeded');
-      if (blocker) finish({ id: task.id, status: 'skipped', reason: `dependency ${blocker.id} ${blocker.status}` });
-    }
-    // Start what is ready, in the given order, while slots are free.
-    for (const task of tasks) {
-      if (running.size >= options.concurrency || cancelAll.signal.aborted) break;
-      if (outcomes.has(task.id) || running.has(task.id)) continue;
-      if (!task.dependsOn.every((d) => outcomes.get(d)?.status === 'succeeded')) continue;
-      // A task held back by the gate lets later ready tasks start in its place.
-      if (options.gate && !options.gate.canStart(task.id)) continue;
-      start(task);
-    }
-    return running.size === 0 && tasks.every((t) => outcomes.has(t.id));
-  };
-
-  const start = (task: ScheduledTask) => {
-    const controller = new AbortController();
-    running.set(task.id, controller);
-    options.onStart?.(task.id);
-    void run(task.id, controller.signal).then(
-      () => finish({ id: task.id, status: 'succeeded' }),
-      (error: unknown) => {
-        if (controller.signal.aborted) finish({ id: task.id, status: 'cancelled', error });
-        else {
-          finish({ id: task.id, status: 'failed', error });
-          if (options.mode === 'fail-fast') cancelAll.abort(new Error(`${task.id} failed`));
-        }
-      },
-    ).finally(() => {
-      running.delete(task.id);
-      changed();
-    });
-  };
-
+  if (options.signal?.aborted) scheduled.cancel(options.signal.reason);
+  const unsubscribe = options.gate?.onChange(() => scheduled.changed());
   try {
-    if (!step()) {
-      for await (const _ of changes) if (step()) break;
-    }
+    await scheduled.untilDone();
   } finally {
     options.signal?.removeEventListener('abort', onCallerAbort);
     unsubscribe?.();
-    changes.end();
   }
-  return tasks.map((t) => outcomes.get(t.id)!);
+  return scheduled.outcomes();
+}
+
+/** The state of one {@link schedule} call: what ended, what runs, and the wake-ups that may change either. */
+class ScheduledRun {
+  private readonly ended = new Map<string, TaskOutcome>();
+  private readonly running = new Map<string, AbortController>();
+  private readonly cancelAll = new AbortController();
+  /** What may let a task start or the run end: a task ended, the gate opened, the run was cancelled. */
+  private readonly changes = new EventQueue<'changed'>();
+
+  constructor(
+    private readonly tasks: readonly ScheduledTask[],
+    private readonly run: (id: string, signal: AbortSignal) => Promise<void>,
+    private readonly options: ScheduleOptions,
+  ) {
+    this.cancelAll.signal.addEventListener('abort', () => {
+      for (const controller of this.running.values()) controller.abort(this.cancelAll.signal.reason);
+      this.changed();
+    });
+  }
+
+  cancel(reason: unknown): void {
+    this.cancelAll.abort(reason);
+  }
+
+  changed(): void {
+    this.changes.push('changed');
+  }
+
+  /** Step on every change until nothing runs or waits. */
+  async untilDone(): Promise<void> {
+    try {
+      if (this.step()) return;
+      for await (const _ of this.changes) if (this.step()) return;
+    } finally {
+      this.changes.end();
+    }
+  }
+
+  outcomes(): TaskOutcome[] {
+    return this.tasks.map((t) => this.ended.get(t.id)!);
+  }
+
+  /** Settle what can no longer run, start what is ready; true once nothing runs or waits. */
+  private step(): boolean {
+    this.settleBlocked();
+    // Start what is ready, in the given order, while slots are free.
+    for (const task of this.tasks) {
+      if (this.running.size >= this.options.concurrency || this.cancelAll.signal.aborted) break;
+      if (this.ended.has(task.id) || this.running.has(task.id)) continue;
+      if (!task.dependsOn.every((d) => this.ended.get(d)?.status === 'succeeded')) continue;
+      // A task held back by the gate lets later ready tasks start in its place.
+      if (this.options.gate && !this.options.gate.canStart(task.id)) continue;
+      this.start(task);
+    }
+    return this.running.size === 0 && this.tasks.every((t) => this.ended.has(t.id));
+  }
+
+  /** Waiting tasks that can no longer start: the run was cancelled, or a dependency did not succeed. */
+  private settleBlocked(): void {
+    for (const task of this.tasks) {
+      if (this.ended.has(task.id) || this.running.has(task.id)) continue;
+      if (this.cancelAll.signal.aborted) {
+        this.finish({ id: task.id, status: 'skipped', reason: 'the run was cancelled before it started' });
+        continue;
+      }
+      const blocker = task.dependsOn.map((d) => this.ended.get(d)).find((o) => o && o.status !== 'succeeded');
+      if (blocker) this.finish({ id: task.id, status: 'skipped', reason: `dependency ${blocker.id} ${blocker.status}` });
+    }
+  }
+
+  private start(task: ScheduledTask): void {
+    const controller = new AbortController();
+    this.running.set(task.id, controller);
+    this.options.onStart?.(task.id);
+    void this.run(task.id, controller.signal).then(
+      () => this.finish({ id: task.id, status: 'succeeded' }),
+      (error: unknown) => {
+        if (controller.signal.aborted) this.finish({ id: task.id, status: 'cancelled', error });
+        else {
+          this.finish({ id: task.id, status: 'failed', error });
+          if (this.options.mode === 'fail-fast') this.cancelAll.abort(new Error(`${task.id} failed`));
+        }
+      },
+    ).finally(() => {
+      this.running.delete(task.id);
+      this.changed();
+    });
+  }
+
+  private finish(outcome: TaskOutcome): void {
+    this.ended.set(outcome.id, outcome);
+    this.options.onOutcome?.(outcome);
+  }
 }
 
 /** Unknown dependencies and cycles are programming errors of the planner. */

@@ -1,17 +1,17 @@
-import { createHash } from 'node:crypto';
-import path from 'node:path';
 import {
-  BuildkitError, FileSyncProvider, State, escapesFilterHeaders, headerSafe, marshal, readDockerignore, refusePrivate,
+  BuildkitError, FileSyncProvider, State, marshal, refusePrivate,
   type BuildkitClient, type ContextSource, type Definition, type FileSyncCounters, type Session, type SyncedDir,
 } from '../buildkit/index';
-import type { BindingMechanism } from '../buildkit/index';
-import type { ImageTarget } from './image-target';
-import { localNameFor, type RunPlan } from './run-plan';
+import type { PlannedLocal, PlannedSession, PlannedSource, RunPlan } from './run-plan';
 
 /** What one shared session did during the run. */
 export interface SharedSessionReport {
   /** Local names it served. */
   localNames: string[];
+  /** Local names the daemon asked it for, over every time it was opened (sorted). */
+  requested: string[];
+  /** Times it was opened: 0 when no target needed it, 1 normally (see `reopened`). */
+  opened: number;
   /** Summed over every time it was opened. */
   transfer: FileSyncCounters;
   /** Calls the daemon made, per method (health checks included). */
@@ -48,9 +48,10 @@ interface Shared {
   opening?: Promise<Incarnation>;
   /** The run closed it (as opposed to losing it). */
   closed: boolean;
+  opened: number;
   reopened: number;
   /** Counters of incarnations that ended. */
-  past: { transfer: FileSyncCounters; calls: Map<string, number> };
+  past: { transfer: FileSyncCounters; calls: Map<string, number>; requested: Set<string> };
 }
 
 interface OpenOptions {
@@ -60,11 +61,9 @@ interface OpenOptions {
 }
 
 /**
- * The run's shared sessions: FileSync only (plus explicit refusals of
- * secrets, SSH and auth), fresh IDs every run. With `local-sessionid` the
- * frontend reads the main context under the fixed name `context`, so there
- * is one shared session per context directory; with LLB frontend inputs one
- * session serves every directory under its own name.
+ * The run's shared sessions, as the plan has them (see plan-sessions.ts):
+ * FileSync only (plus explicit refusals of secrets, SSH and auth), fresh
+ * IDs every run. This side only opens, reopens and closes them.
  *
  * Each session closes when the last target using it is done; all close if
  * set-up fails. A session whose connection is lost while targets still need
@@ -77,27 +76,22 @@ export class SharedSessions implements AsyncDisposable {
 
   private constructor(
     private readonly client: BuildkitClient,
-    readonly mechanism: BindingMechanism,
+    /** BuildKit ≤ 0.9: the shared locals are solved once with the session as the solve's own. */
+    private readonly prefetching: boolean,
     private readonly options: OpenOptions,
   ) {}
 
   /**
-   * Work out which shared sessions a plan needs and how every shared target
-   * reads its context through them. Each session opens when the first target
-   * needs it, so a daemon that is briefly unreachable fails (and retries)
+   * The shared sessions of `plan`, and how every shared target reads its
+   * context through them. Each session opens when the first target needs
+   * it, so a daemon that is briefly unreachable fails (and retries)
    * targets, not the whole run.
    */
-  static async open(client: BuildkitClient, plan: RunPlan, targets: readonly ImageTarget[], mechanism: BindingMechanism, options: OpenOptions): Promise<SharedSessions> {
-    const shared = new SharedSessions(client, mechanism, options);
-    try {
-      const sharedTargets = targets.filter((t) => t.contextPolicy === 'shared');
-      if (mechanism === 'local-sessionid') shared.planPerContext(sharedTargets, options.sharedKey);
-      else await shared.planOne(plan, sharedTargets, options);
-      return shared;
-    } catch (err) {
-      await shared.close();
-      throw err;
-    }
+  static async open(client: BuildkitClient, plan: RunPlan, options: OpenOptions): Promise<SharedSessions> {
+    const shared = new SharedSessions(client, plan.binding === 'prefetch', options);
+    for (const planned of plan.sessions) shared.add(planned, options.sharedKey);
+    for (const t of plan.targets) if (t.source) shared.byTarget.get(t.id)?.sources.set(t.id, sourceFrom(t.source));
+    return shared;
   }
 
   /**
@@ -112,7 +106,7 @@ export class SharedSessions implements AsyncDisposable {
     if (!s) return { source: { kind: 'own-session' }, lost: () => false };
     if (s.closed) throw new BuildkitError('failed-precondition', `${targetId}: the run's shared session is already closed`);
     const live = await abortable(this.ensureLive(s), signal);
-    if (this.mechanism === 'prefetch') {
+    if (this.prefetching) {
       live.prefetched ??= this.runPrefetch(s, live).catch((err: unknown) => {
         live.prefetched = undefined;
         throw err;
@@ -131,10 +125,9 @@ export class SharedSessions implements AsyncDisposable {
   /** Counters of every shared session. */
   report(): SharedSessionReport[] {
     return this.shared.map((s) => {
-      const transfer = { ...s.past.transfer };
-      const calls = new Map(s.past.calls);
-      if (s.live) addCounters(transfer, calls, s.live);
-      return { localNames: Object.keys(s.dirs), transfer, calls: Object.fromEntries(calls), reopened: s.reopened };
+      const past = { transfer: { ...s.past.transfer }, calls: new Map(s.past.calls), requested: new Set(s.past.requested) };
+      if (s.live) addCounters(past, s.live);
+      return { localNames: Object.keys(s.dirs), requested: [...past.requested].sort(), opened: s.opened, transfer: past.transfer, calls: Object.fromEntries(past.calls), reopened: s.reopened };
     });
   }
 
@@ -169,12 +162,13 @@ export class SharedSessions implements AsyncDisposable {
   private async openIncarnation(s: Shared): Promise<Incarnation> {
     const sync = new FileSyncProvider(s.dirs);
     const session = await this.client.openSession({ attachables: [sync, refusePrivate], sharedKey: s.sharedKey, name: 'nx-buildkit-shared', signal: this.options.signal });
+    s.opened++;
     return { session, sync };
   }
 
   /** Keep the counters of an incarnation that ended; it is already closed or lost. */
   private retire(s: Shared, old: Incarnation): void {
-    addCounters(s.past.transfer, s.past.calls, old);
+    addCounters(s.past, old);
     void old.session.close();
   }
 
@@ -197,104 +191,40 @@ export class SharedSessions implements AsyncDisposable {
     await s.live?.session.close();
   }
 
-  private add(dirs: Record<string, SyncedDir>, users: readonly string[], sharedKey: string): Shared {
+  private add(planned: PlannedSession, sharedKey: string): void {
+    const dirs: Record<string, SyncedDir> = Object.fromEntries(planned.dirs.map((d) => [d.localName, d.excludes ? { dir: d.dir, filter: { excludePatterns: [...d.excludes] } } : { dir: d.dir }]));
     const s: Shared = {
-      dirs, sharedKey, pending: new Set(users), sources: new Map(), prefetch: () => [],
-      closed: false, reopened: 0, past: { transfer: { diffCopyCalls: 0, filesSent: 0, bytesSent: 0 }, calls: new Map() },
+      dirs, sharedKey: `${sharedKey}${planned.sharedKeySuffix}`, pending: new Set(planned.users), sources: new Map(),
+      prefetch: (sessionId) => planned.prefetch.map((l) => localDefinition(l, sessionId)),
+      closed: false, opened: 0, reopened: 0, past: { transfer: { diffCopyCalls: 0, filesSent: 0, bytesSent: 0 }, calls: new Map(), requested: new Set() },
     };
     this.shared.push(s);
-    for (const u of users) this.byTarget.set(u, s);
-    return s;
-  }
-
-  private planPerContext(targets: readonly ImageTarget[], sharedKey: string): void {
-    const byContext = new Map<string, ImageTarget[]>();
-    for (const t of targets) {
-      const key = path.resolve(t.spec.contextDir);
-      byContext.set(key, [...(byContext.get(key) ?? []), t]);
-    }
-    for (const [contextDir, users] of byContext) {
-      const dirs: Record<string, SyncedDir> = { context: { dir: contextDir } };
-      for (const t of users) dirs[localNameFor('df', path.dirname(t.spec.dockerfile))] = { dir: path.dirname(t.spec.dockerfile) };
-      // The frontend names every main context `context`: a key per directory
-      // keeps the daemon's incremental snapshots of different contexts apart.
-      const s = this.add(dirs, users.map((t) => t.id), `${sharedKey}:${localNameFor('ctx', contextDir)}`);
-      for (const t of users) {
-        const dockerfileLocal = localNameFor('df', path.dirname(t.spec.dockerfile));
-        s.sources.set(t.id, (sessionId) => ({ kind: 'local-sessionid', sessionId, dockerfileLocal }));
-      }
-    }
-  }
-
-  /**
-   * The local name a context is read under with these excludes. Usually the
-   * directory's own name. BuildKit ≤ 0.9 (prefetch) keeps the prefetched
-   * result of only the last local source of a name, so two targets reading
-   * one directory with different ignore rules would send one of them to its
-   * own session; and daemons before 0.12 cannot pass filter headers with
-   * non-ASCII characters back to us (they send them raw, which the daemon's
-   * or our gRPC refuses), so such excludes are left out of the local source.
-   * There each set of excludes gets a name of its own, for the same
-   * directory, whose excludes this side applies itself.
-   */
-  private localNameWithExcludes(s: Shared, contextDir: string, excludes: readonly string[]): string {
-    const name = localNameFor('ctx', contextDir);
-    if (excludes.length === 0 || (this.mechanism !== 'prefetch' && excludes.every((p) => /^[\x20-\x7e]*$/.test(p)))) return name;
-    const variant = `${name}-x${createHash('sha256').update(JSON.stringify(excludes)).digest('hex').slice(0, 12)}`;
-    s.dirs[variant] ??= { dir: path.resolve(contextDir), filter: { excludePatterns: [...excludes] } };
-    return variant;
-  }
-
-  /** Whether these filters can go to the daemon as headers: printable ASCII, or a daemon that escapes them (asked only then). */
-  private async passable(filters: readonly string[]): Promise<boolean> {
-    if (headerSafe(filters)) return true;
-    // Only BuildKit ≤ 0.9 needs the prefetch, and it passes filters raw.
-    if (this.mechanism === 'prefetch') return false;
-    return escapesFilterHeaders(this.client, this.options.signal);
-  }
-
-  private async planOne(plan: RunPlan, targets: readonly ImageTarget[], options: OpenOptions): Promise<void> {
-    if (targets.length === 0) return;
-    const dirs = Object.fromEntries(plan.sharedDirs.map((d) => [d.localName, { dir: d.dir }]));
-    const s0 = this.add(dirs, targets.map((t) => t.id), options.sharedKey);
-    const prefetch: Array<(sessionId: string) => Definition> = [];
-    const seen = new Set<string>();
-    for (const t of targets) {
-      const assignment = plan.targets.find((a) => a.id === t.id)!;
-      const dfName = localNameFor('df', path.dirname(t.spec.dockerfile));
-      // No frontend applies .dockerignore to an input: the ignore rules become
-      // the local source's excludes, so ignored files are not even sent.
-      const ignore = await readDockerignore(t.spec.contextDir, { dockerfile: t.spec.dockerfile, signal: options.signal });
-      const inside = assignment.dockerfile === assignment.context;
-      const excludes = inside && ignore.patterns.length ? [...ignore.patterns, `!${assignment.dockerfileName}`] : ignore.patterns;
-      const ctxName = this.localNameWithExcludes(s0, t.spec.contextDir, excludes);
-      // A daemon before BuildKit 0.12 cannot pass non-ASCII filters back to
-      // us: leave them out. Non-ASCII excludes always have a local name whose
-      // excludes this side applies (localNameWithExcludes), and without
-      // followpaths the whole Dockerfile directory is sent, from which the
-      // frontend reads the Dockerfile by name: the same files either way.
-      const headerExcludes = await this.passable(excludes) ? excludes : [];
-      const followPaths = [assignment.dockerfileName, `${assignment.dockerfileName}.dockerignore`];
-      const headerFollowPaths = await this.passable(followPaths) ? followPaths : [];
-      const context = (sessionId: string) => marshal(State.local(ctxName, { sessionId, excludePatterns: headerExcludes, sharedKeyHint: ctxName }));
-      const dockerfile = inside
-        ? context
-        : (sessionId: string) => marshal(State.local(dfName, { sessionId, followPaths: headerFollowPaths, sharedKeyHint: dfName }));
-      s0.sources.set(t.id, (sessionId) => ({ kind: 'frontend-inputs', context: context(sessionId), dockerfile: dockerfile(sessionId), filename: assignment.dockerfileName }));
-      // The same local source (name and options) needs prefetching once, whoever uses it.
-      const wanted: Array<[string, (sessionId: string) => Definition]> = [[`ctx ${ctxName} ${JSON.stringify(excludes)}`, context]];
-      if (!inside) wanted.push([`df ${dfName} ${assignment.dockerfileName}`, dockerfile]);
-      for (const [key, def] of wanted) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        prefetch.push(def);
-      }
-    }
-    s0.prefetch = (sessionId) => prefetch.map((def) => def(sessionId));
+    for (const u of planned.users) this.byTarget.set(u, s);
   }
 }
 
-function addCounters(transfer: FileSyncCounters, calls: Map<string, number>, inc: Incarnation): void {
+/** A planned local source, read from the shared session with this ID. */
+function localDefinition(l: PlannedLocal, sessionId: string): Definition {
+  return marshal(State.local(l.localName, {
+    sessionId,
+    ...(l.excludePatterns ? { excludePatterns: l.excludePatterns } : {}),
+    ...(l.followPaths ? { followPaths: l.followPaths } : {}),
+    sharedKeyHint: l.localName,
+  }));
+}
+
+/** How a target reads its context from the shared session with a given ID, as planned. */
+function sourceFrom(planned: PlannedSource): (sessionId: string) => ContextSource {
+  if (planned.kind === 'local-sessionid') return (sessionId) => ({ kind: 'local-sessionid', sessionId, dockerfileLocal: planned.dockerfileLocal });
+  return (sessionId) => {
+    const context = localDefinition(planned.context, sessionId);
+    const dockerfile = planned.dockerfile === 'context' ? context : localDefinition(planned.dockerfile, sessionId);
+    return { kind: 'frontend-inputs', context, dockerfile, filename: planned.filename };
+  };
+}
+
+function addCounters({ transfer, calls, requested }: Shared['past'], inc: Incarnation): void {
+  for (const name of inc.sync.requested) requested.add(name);
   transfer.diffCopyCalls += inc.sync.counters.diffCopyCalls;
   transfer.filesSent += inc.sync.counters.filesSent;
   transfer.bytesSent += inc.sync.counters.bytesSent;

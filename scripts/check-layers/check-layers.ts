@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { typescriptFiles } from '../typescript-files';
 import { brokenRule, type ImportEdge } from './import-rules';
 
 /** Directories whose TypeScript files are checked. */
@@ -31,21 +32,11 @@ function resolveFile(root: string, target: string): string {
   return target;
 }
 
-function tsFiles(root: string, dir: string): string[] {
-  const abs = path.join(root, dir);
-  if (!fs.existsSync(abs)) return [];
-  return fs.readdirSync(abs, { withFileTypes: true }).flatMap((e) => {
-    const rel = path.posix.join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'node_modules' || e.name === 'testdata' ? [] : tsFiles(root, rel);
-    return /\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts') ? [rel] : [];
-  });
-}
-
 /** Every import in the repository that breaks a rule, as `file: "specifier": rule` lines. */
 export function layerViolations(root: string): string[] {
   const out: string[] = [];
   for (const dir of checked) {
-    for (const file of tsFiles(root, dir)) {
+    for (const file of typescriptFiles(root, dir)) {
       for (const edge of importsOf(root, file)) {
         const rule = brokenRule(edge);
         if (rule) out.push(`${file}: "${edge.specifier}": ${rule}`);

@@ -45,6 +45,9 @@ describe('FileSync serves only the planned directories', () => {
       expect(ok.status).toBe('0');
       expect(ok.listing).toEqual(everythingInside);
       expect(ok.content).toBe('ok\ninner\n');
+      // Every name asked for is recorded, refused or served (what the run reports against its plan).
+      expect(provider.requested.has('ctx-other')).toBe(true);
+      expect(provider.requested.has('ctx-planned')).toBe(true);
     });
   });
 

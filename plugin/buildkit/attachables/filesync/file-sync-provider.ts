@@ -56,6 +56,8 @@ export type RequestFilterFactory = (request: DiffCopyRequest, dir: SyncedDir, si
  */
 export class FileSyncProvider implements Attachable {
   readonly counters: FileSyncCounters = { diffCopyCalls: 0, filesSent: 0, bytesSent: 0 };
+  /** The local names the daemon asked for, served or refused, each once in the order first asked. */
+  readonly requested = new Set<string>();
   private readonly dirs: ReadonlyMap<string, SyncedDir>;
 
   constructor(
@@ -84,6 +86,7 @@ export class FileSyncProvider implements Attachable {
   private async diffCopy(call: grpc.ServerDuplexStream<Buffer, Buffer>): Promise<void> {
     this.counters.diffCopyCalls++;
     const name = headerValues(call.metadata, 'dir-name')[0] ?? '';
+    this.requested.add(name);
     const synced = this.dirs.get(name);
     if (!synced) return refuseDiffCopy(call, Status.NOT_FOUND, `no access allowed to dir "${name}"`);
     const request: DiffCopyRequest = {
