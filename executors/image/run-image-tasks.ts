@@ -12,6 +12,7 @@ import { imageRepository, normalizeImageTask, type NormalizedImageTask } from '.
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
 import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { streamTargets, warmUp, type TargetOutcome } from '../../plugin/engine/run-engine';
+import { CapabilityFile, capabilityFilePath } from '../../plugin/engine/capability-file';
 import { formatPlan } from '../../plugin/engine/run-plan';
 import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
@@ -129,11 +130,15 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
 
 type ParsedTask = { options: ImageExecutorOptions };
 
-/** One capabilities object per client: what the early probes learned is what the run uses. */
+/**
+ * One capabilities object per client: what the early probes learned is what
+ * the run uses. Probed answers are kept in the workspace for later runs on
+ * the same builder (see capability-file.ts).
+ */
 const capabilitiesByClient = new WeakMap<BuildkitClient, BuilderCapabilities>();
-function capabilitiesOf(client: BuildkitClient): BuilderCapabilities {
+function capabilitiesOf(client: BuildkitClient, workspaceRoot: string): BuilderCapabilities {
   let capabilities = capabilitiesByClient.get(client);
-  if (!capabilities) capabilitiesByClient.set(client, (capabilities = new BuilderCapabilities(client)));
+  if (!capabilities) capabilitiesByClient.set(client, (capabilities = new BuilderCapabilities(client, { store: new CapabilityFile(capabilityFilePath(workspaceRoot)) })));
   return capabilities;
 }
 
@@ -163,7 +168,7 @@ function connectEarly(parsed: ReadonlyMap<string, ParsedTask>, ctx: RunContext):
   const options = [...parsed.values()].map((p) => p.options);
   const first = options.some((o) => o.print) ? undefined : options[0];
   const sharing = options.some((o) => o.sessionPolicy.context === 'shared');
-  return BuilderConnection.start(first, ctx.workspaceRoot, ctx.signal, (client) => warmUp(client, capabilitiesOf(client), { sharing, signal: ctx.signal }));
+  return BuilderConnection.start(first, ctx.workspaceRoot, ctx.signal, (client) => warmUp(client, capabilitiesOf(client, ctx.workspaceRoot), { sharing, signal: ctx.signal }));
 }
 
 /**
@@ -259,7 +264,7 @@ async function* buildAll(tasks: readonly ImageTaskInput[], all: readonly Normali
   const pending = new Set(tasks.map((t) => t.taskId));
   const held: ImageTaskResult[] = [];
   const events = streamTargets(client, all.map((n) => n.target), {
-    capabilities: capabilitiesOf(client),
+    capabilities: capabilitiesOf(client, ctx.workspaceRoot),
     concurrency: first.concurrency,
     mode: first.failureMode,
     signal: ctx.signal,
@@ -379,7 +384,7 @@ const printConnectMs = 2_000;
 async function printedCapabilities(options: ImageExecutorOptions, ctx: { workspaceRoot: string; signal?: AbortSignal }): Promise<string> {
   try {
     await using client = await connectBuilder(options, ctx.workspaceRoot, ctx.signal, printConnectMs);
-    return formatCapabilities(await new BuilderCapabilities(client).report(ctx.signal));
+    return formatCapabilities(await capabilitiesOf(client, ctx.workspaceRoot).report(ctx.signal));
   } catch (err) {
     return `builder ${options.builder ?? '(default)'}: capabilities not known, it did not answer (${(err as Error).message.split('\n')[0]})`;
   }

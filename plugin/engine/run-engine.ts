@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BuilderCapabilities, buildImage, BuildkitError, markPhase, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
+import { BuilderCapabilities, bindingUnsupported, buildImage, BuildkitError, markPhase, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
 import { CredentialGate } from './credentials/credential-gate';
 import { conflictMap } from './credentials/credential-groups';
 import type { ImageTarget } from './image-target';
@@ -12,6 +12,7 @@ import type { RunPlan } from './run-plan';
 import { schedule, type FailureMode, type TaskOutcome } from './scheduler';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from './retry';
 import { SharedSessions, type SharedLease, type SharedSessionReport } from './shared-sessions';
+import { RunBinding, type Bound } from './run-binding';
 
 /** How a multi-target run behaves. */
 export interface RunOptions {
@@ -118,11 +119,12 @@ export async function runTargets(client: BuildkitClient, given: readonly ImageTa
   const needsSharing = targets.some((t) => t.contextPolicy === 'shared');
   const capabilities = options.capabilities ?? new BuilderCapabilities(client);
   const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(capabilities, retryPolicy(options), options))) : 'none';
-  markPhase(`engine: binding probed (${mechanism})`);
+  const remembered = needsSharing && !options.binding && capabilities.bindingSource === 'store';
+  markPhase(`engine: binding ${remembered ? 'remembered' : 'probed'} (${mechanism})`);
   const imageLinks = new ImageLinks(client, targets, links, dockerfiles, newLinkRunId(), capabilities);
   let report: Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>;
   try {
-    report = await runWithSharedSessions(client, targets, plan, mechanism, { ...options, capabilities }, imageLinks);
+    report = await runWithSharedSessions(client, targets, plan, { mechanism, remembered }, { ...options, capabilities }, imageLinks);
   } catch (err) {
     // The link names exist only for this run: removed on success, failure and abort alike.
     await imageLinks.cleanup();
@@ -136,16 +138,15 @@ async function runWithSharedSessions(
   client: BuildkitClient,
   targets: readonly ImageTarget[],
   plan: RunPlan,
-  mechanism: BindingMechanism | 'none',
+  binding: { mechanism: BindingMechanism | 'none'; remembered: boolean },
   options: RunOptions,
   links: ImageLinks,
 ): Promise<Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>> {
   const byId = new Map(targets.map((t) => [t.id, t]));
   const policy = retryPolicy(options);
-  await using shared = await SharedSessions.open(client, plan, targets, mechanism === 'none' ? 'frontend-inputs' : mechanism, {
-    sharedKey: options.sharedKey ?? 'nx-buildkit',
-    signal: options.signal,
-  });
+  const open = (mechanism: BindingMechanism | 'none', remaining: readonly ImageTarget[]) =>
+    SharedSessions.open(client, plan, remaining, mechanism === 'none' ? 'frontend-inputs' : mechanism, { sharedKey: options.sharedKey ?? 'nx-buildkit', signal: options.signal });
+  await using shared = new RunBinding(binding.mechanism, binding.remembered, await open(binding.mechanism, targets));
   markPhase('engine: shared sessions planned');
   const results = new Map<string, BuildResult>();
   const attempts = new Map<string, number>();
@@ -157,9 +158,17 @@ async function runWithSharedSessions(
       try {
         const target = byId.get(id)!;
         const result = await withRetries(
-          (n) => {
+          async (n) => {
             attempts.set(id, n);
-            return buildOnce(client, shared, links, target, signal, options, gate, sessionsClosed);
+            const used = shared.current;
+            try {
+              return await buildOnce(client, used.sessions, links, target, signal, options, gate, sessionsClosed);
+            } catch (err) {
+              // A remembered binding the daemon does not take: probed again, and this attempt made again with the answer.
+              const unfinished = () => targets.filter((t) => !results.has(t.id) && !shared.released.has(t.id));
+              if (!(await shared.rebound(used, err, () => reprobe(used.mechanism, options, unfinished(), open)))) throw err;
+              return buildOnce(client, shared.current.sessions, links, target, signal, options, gate, sessionsClosed);
+            }
           },
           { policy, signal, onRetry: (r) => options.onEvent?.({ type: 'retry', id, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }) },
         );
@@ -184,7 +193,14 @@ async function runWithSharedSessions(
   );
   await gate.drain();
   await shared.close();
-  return { mechanism, plan, outcomes: outcomes.map((o) => withResult(o, results, attempts)), sharedSessions: shared.report() };
+  return { mechanism: shared.current.mechanism, plan, outcomes: outcomes.map((o) => withResult(o, results, attempts)), sharedSessions: shared.report() };
+}
+
+/** The binding probed anew after a remembered one failed a solve, with shared sessions for the targets still to build; undefined when the probe gives the same answer. */
+async function reprobe(before: BindingMechanism | 'none', options: RunOptions, remaining: readonly ImageTarget[], open: (m: BindingMechanism, t: readonly ImageTarget[]) => Promise<SharedSessions>): Promise<Bound | undefined> {
+  const mechanism = await options.capabilities!.reprobeBinding(options.signal);
+  if (mechanism === before) return undefined;
+  return { mechanism, sessions: await open(mechanism, remaining) };
 }
 
 function retryPolicy(options: RunOptions): RetryPolicy {
