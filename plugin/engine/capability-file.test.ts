@@ -29,6 +29,13 @@ describe('CapabilityFile', () => {
     expect(fs.readdirSync(path.dirname(file))).toEqual(['capabilities.json']);
   });
 
+  test('answers written at the same time are all kept', async () => {
+    const store = new CapabilityFile(capabilityFilePath(workspace()));
+    await Promise.all([store.write('engine A', { binding: 'prefetch' }), store.write('engine A', { namedContexts: false }), store.write('engine B', { binding: 'local-sessionid' })]);
+    expect(await store.read('engine A')).toEqual({ binding: 'prefetch', namedContexts: false });
+    expect(await store.read('engine B')).toEqual({ binding: 'local-sessionid' });
+  });
+
   test('a damaged or foreign file is nothing remembered; answers no probe could give are dropped', async () => {
     const file = capabilityFilePath(workspace());
     fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -30,6 +30,9 @@ interface FileShape {
  * file that cannot be read or parsed counts as empty.
  */
 export class CapabilityFile implements CapabilityStore {
+  /** Changes made through this object, one at a time (each reads, merges and writes the whole file). */
+  private changes: Promise<void> = Promise.resolve();
+
   constructor(private readonly file: string) {}
 
   async read(identity: string): Promise<RememberedCapabilities | undefined> {
@@ -39,17 +42,24 @@ export class CapabilityFile implements CapabilityStore {
     return answers;
   }
 
-  async write(identity: string, answers: RememberedCapabilities): Promise<void> {
-    const content = await this.load();
-    content.builders[identity] = { ...content.builders[identity], ...answers, at: new Date().toISOString() };
-    await this.save(content);
+  write(identity: string, answers: RememberedCapabilities): Promise<void> {
+    return this.change(async (content) => {
+      content.builders[identity] = { ...content.builders[identity], ...answers, at: new Date().toISOString() };
+      return true;
+    });
   }
 
-  async forget(identity: string): Promise<void> {
-    const content = await this.load();
-    if (!(identity in content.builders)) return;
-    delete content.builders[identity];
-    await this.save(content);
+  forget(identity: string): Promise<void> {
+    return this.change(async (content) => delete content.builders[identity]);
+  }
+
+  private change(edit: (content: FileShape) => Promise<boolean>): Promise<void> {
+    const next = this.changes.then(async () => {
+      const content = await this.load();
+      if (await edit(content)) await this.save(content);
+    });
+    this.changes = next.catch(() => {});
+    return next;
   }
 
   private async load(): Promise<FileShape> {
