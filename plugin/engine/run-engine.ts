@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BuilderCapabilities, bindingUnsupported, buildImage, BuildkitError, markPhase, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
+import { BuilderCapabilities, buildImage, BuildkitError, markPhase, type BindingMechanism, type BuildkitClient, type BuildResult, type BuildSpec, type SolveStatus } from '../buildkit/index';
 import { CredentialGate } from './credentials/credential-gate';
 import { conflictMap } from './credentials/credential-groups';
 import type { ImageTarget } from './image-target';
