@@ -78,7 +78,7 @@ ${output.slice(-2000)}`);
   };
 }
 
-const median = (xs: number[]) => {
+export const medianOf = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
@@ -86,8 +86,9 @@ const median = (xs: number[]) => {
 
 /** A table of medians per side, with each side's wall-time ratio to `reference`. */
 export function summarize<S extends string>(results: Map<S, RunFigures[]>, reference: S): string {
-  const med = (side: S, f: (r: RunFigures) => number) => median(results.get(side)!.map(f));
-  const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const med = (side: S, f: (r: RunFigures) => number) => medianOf(results.get(side)!.map(f));
+  // A side that runs no build (the Nx floor) has no step or transfer figures.
+  const secs = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
   const rows = ['| side | wall | first step | context load steps | transfer | daemon-counted bytes | peak RSS | wall / ' + reference + ' |', '|---|--:|--:|--:|--:|--:|--:|--:|'];
   for (const side of results.keys()) {
     const all = results.get(side)!;
@@ -95,7 +96,7 @@ export function summarize<S extends string>(results: Map<S, RunFigures[]>, refer
     const b = med(side, (r) => r.transferBytes);
     const rss = all.every((r) => r.rssMb !== undefined) ? `${Math.max(...all.map((r) => r.rssMb!)).toFixed(0)} MB` : 'n/a';
     rows.push(
-      `| ${side} | ${secs(med(side, (r) => r.wallMs))} | ${secs(med(side, (r) => r.firstStepMs))} | ${med(side, (r) => r.transfers)} | ${secs(med(side, (r) => r.transferMs))} | ${b ? `${(b / 1024 ** 2).toFixed(1)} MiB` : 'n/a'} | ${rss} | **${ratio}** |`,
+      `| ${side} | ${secs(med(side, (r) => r.wallMs))} | ${secs(med(side, (r) => r.firstStepMs))} | ${Number.isNaN(med(side, (r) => r.transfers)) ? 'n/a' : med(side, (r) => r.transfers)} | ${secs(med(side, (r) => r.transferMs))} | ${b ? `${(b / 1024 ** 2).toFixed(1)} MiB` : 'n/a'} | ${rss} | **${ratio}** |`,
     );
   }
   return rows.join('\n');

@@ -6,7 +6,11 @@
  *
  * - ours:   `nx run-many -t image --skip-nx-cache` (Nx CLI under Node, Nx daemon off, json progress);
  * - bake:   `docker buildx bake` with a generated bake file for the same targets;
- * - builds: N sequential `docker buildx build`, what per-task executors (nx-container) do.
+ * - builds: N sequential `docker buildx build`, what per-task executors (nx-container) do;
+ * - floor:  `nx run-many -t floor --skip-nx-cache`, the same projects and task
+ *           inputs run by a batch executor that does nothing (a package in the
+ *           generated workspace): Nx's own start, project graph (our plugin's
+ *           inference included) and task hashing, which no executor removes.
  *
  * Cold: the daemon's cache is pruned before every run; the sides rotate
  * (A B C, C B A, …) so drift of a shared machine hits all alike. Figures per
@@ -20,8 +24,11 @@
  * (3), BENCH_DAEMON (docker-28; any name from e2e/daemons, `buildkitd` goes
  * through a buildx remote-driver builder; `private-docker-28` / `private-docker-26`
  * start a private engine of that kind for the run, so pruning its cache
- * disturbs nobody), BENCH_SIDES (ours,bake,builds),
- * BENCH_WARM (0), BENCH_TIMING (0; 1 prints our executor's phase timestamps,
+ * disturbs nobody), BENCH_SIDES (ours,bake,builds,floor),
+ * BENCH_WARM (0), BENCH_FORGET_CAPABILITIES (0; 1 deletes the capabilities our
+ * plugin remembers before each of our runs, so each probes the builder as a
+ * first run does; by default they are remembered before the timed runs, as
+ * on any run after a workspace's first), BENCH_TIMING (0; 1 prints our executor's phase timestamps,
  * NXBK_DEBUG_TIMING, relative to the `nx` start). Needs the daemons of e2e/daemons/up.sh (and the buildx
  * plugin it unpacks).
  */
@@ -33,18 +40,19 @@ import { daemonsHome, e2eEnvironment } from '../../e2e/support/daemons';
 import { createNxWorkspace, nxEnvironment, repoRoot } from '../../e2e/support/nx-workspace';
 import { PrivateEngine, type PrivateEngineKind } from '../../e2e/support/private-engine';
 import { generateContext } from '../filesync/generate-context';
-import { firstStepAndTransfer, type RunFigures, summarize } from './figures';
+import { firstStepAndTransfer, medianOf, type RunFigures, summarize } from './figures';
 
 const targets = Number(process.env.BENCH_TARGETS ?? 8);
 const files = Number(process.env.BENCH_FILES ?? 7500);
 const bytes = Number(process.env.BENCH_BYTES ?? 60 * 1024 ** 2);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const daemonName = process.env.BENCH_DAEMON ?? 'docker-28';
-const sides = (process.env.BENCH_SIDES ?? 'ours,bake,builds').split(',').filter(Boolean) as Side[];
+const sides = (process.env.BENCH_SIDES ?? 'ours,bake,builds,floor').split(',').filter(Boolean) as Side[];
 const warm = process.env.BENCH_WARM === '1';
 const timing = process.env.BENCH_TIMING === '1';
-type Side = 'ours' | 'bake' | 'builds';
-for (const s of sides) if (!['ours', 'bake', 'builds'].includes(s)) throw new Error(`BENCH_SIDES: unknown side ${s}`);
+const forgetCapabilities = process.env.BENCH_FORGET_CAPABILITIES === '1';
+type Side = 'ours' | 'bake' | 'builds' | 'floor';
+for (const s of sides) if (!['ours', 'bake', 'builds', 'floor'].includes(s)) throw new Error(`BENCH_SIDES: unknown side ${s}`);
 
 const privateEngine = daemonName.startsWith('private-') ? await PrivateEngine.start(daemonName.slice('private-'.length) as PrivateEngineKind) : undefined;
 const daemon = privateEngine
@@ -52,7 +60,7 @@ const daemon = privateEngine
   : e2eEnvironment().daemons.find((d) => d.name === daemonName);
 if (!daemon) throw new Error(`daemon ${daemonName} is not running (bash e2e/daemons/up.sh)`);
 const buildxBin = path.join(daemonsHome(), 'pkgs', 'buildx', 'usr', 'libexec', 'docker', 'cli-plugins', 'docker-buildx');
-if (!fs.existsSync(buildxBin) && sides.some((s) => s !== 'ours')) throw new Error(`no buildx plugin at ${buildxBin} (bash e2e/daemons/install.sh)`);
+if (!fs.existsSync(buildxBin) && sides.some((s) => s === 'bake' || s === 'builds')) throw new Error(`no buildx plugin at ${buildxBin} (bash e2e/daemons/install.sh)`);
 const gnuTime = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const nxCli = path.join(repoRoot, 'node_modules/nx/dist/bin/nx.js');
 const name = (i: number) => `img-${String(i).padStart(2, '0')}`;
@@ -76,8 +84,51 @@ fs.writeFileSync(path.join(context, '.dockerignore'), '**/*.log\nbuild/\n.bench-
 fs.mkdirSync(path.join(context, 'build'), { recursive: true });
 for (let i = 0; i < 200; i++) fs.writeFileSync(path.join(context, 'build', `out-${i}.js`), `// ${i}\n`.repeat(500));
 for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(context, `pkg-${i}`, 'debug.log'), 'log\n'.repeat(1000));
+if (sides.includes('floor')) addFloorTargets();
 ws.git('add', '-A');
 ws.git('commit', '-qm', 'fixture');
+
+/**
+ * The floor: a `floor` target beside every `image` target, with the inputs,
+ * cache setting, outputs and dependencies Nx infers for `image` (so Nx
+ * builds the same task graph and hashes the same files), run by a batch
+ * executor that reports success for every task without doing anything.
+ * The executor is a package of the generated workspace's own node_modules.
+ */
+function addFloorTargets(): void {
+  const floorPackage = path.join(ws.dir, 'node_modules', 'nxbk-bench-floor');
+  fs.mkdirSync(floorPackage);
+  fs.writeFileSync(path.join(floorPackage, 'package.json'), JSON.stringify({ name: 'nxbk-bench-floor', version: '0.0.0', executors: './executors.json' }));
+  fs.writeFileSync(path.join(floorPackage, 'schema.json'), JSON.stringify({ type: 'object', properties: {} }));
+  fs.writeFileSync(
+    path.join(floorPackage, 'executors.json'),
+    JSON.stringify({ executors: { noop: { implementation: './index.js#single', batchImplementation: './index.js#batch', preferBatch: true, schema: './schema.json' } } }),
+  );
+  fs.writeFileSync(
+    path.join(floorPackage, 'index.js'),
+    [
+      'exports.single = async function () { return { success: true }; };',
+      'exports.batch = async function* (taskGraph, inputs) {',
+      "  for (const task of Object.keys(inputs)) yield { task, result: { success: true, terminalOutput: '' } };",
+      '};',
+      '',
+    ].join('\n'),
+  );
+  for (let i = 0; i < targets; i++) {
+    const shown = ws.nxJson<{ targets: Record<string, { inputs?: unknown; cache?: boolean; outputs?: unknown; dependsOn?: unknown }> }>('node', ['show', 'project', name(i), '--json']);
+    const image = shown.targets.image!;
+    const file = path.join(ws.dir, 'apps', name(i), 'project.json');
+    const project = JSON.parse(fs.readFileSync(file, 'utf8')) as { targets: Record<string, unknown> };
+    project.targets.floor = {
+      executor: 'nxbk-bench-floor:noop',
+      ...(image.inputs ? { inputs: image.inputs } : {}),
+      ...(image.cache !== undefined ? { cache: image.cache } : {}),
+      ...(image.outputs ? { outputs: image.outputs } : {}),
+      ...(image.dependsOn ? { dependsOn: JSON.parse(JSON.stringify(image.dependsOn).replaceAll('"image"', '"floor"')) } : {}),
+    };
+    fs.writeFileSync(file, JSON.stringify(project, null, 2));
+  }
+}
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nxbk-bench-run-many-'));
 const dockerConfig = path.join(work, 'docker-config');
@@ -120,7 +171,13 @@ function run(argv: string[], env: NodeJS.ProcessEnv, cwd = ws.dir): { wallMs: nu
 
 const ourEnv = (nxDaemon: boolean) => ({ ...nxEnvironment(), NX_DAEMON: String(nxDaemon) });
 function runSide(side: Side, nxDaemon = false): RunFigures {
+  if (side === 'floor') {
+    const r = run(['node', nxCli, 'run-many', '-t', 'floor', '--skip-nx-cache'], ourEnv(nxDaemon));
+    if (!r.out.includes(`Successfully ran target floor for ${targets} project`)) throw new Error(`the floor did not run every task:\n${r.out.slice(-2000)}`);
+    return { wallMs: r.wallMs, rssMb: r.rssMb, firstStepMs: NaN, transferMs: NaN, transferBytes: 0, transfers: NaN };
+  }
   if (side === 'ours') {
+    if (forgetCapabilities) fs.rmSync(path.join(ws.dir, 'node_modules', '.cache', 'nx-buildkit'), { recursive: true, force: true });
     const r = run(['node', nxCli, 'run-many', '-t', 'image', '--skip-nx-cache'], { ...ourEnv(nxDaemon), ...(timing ? { NXBK_DEBUG_TIMING: '1' } : {}) });
     if (timing) printPhases(r.out, r.startMs);
     return { wallMs: r.wallMs, rssMb: r.rssMb, ...firstStepAndTransfer(r.out, r.startMs, 'ours') };
@@ -151,38 +208,51 @@ async function prune(): Promise<void> {
 
 const results = new Map<Side, RunFigures[]>(sides.map((s) => [s, []]));
 try {
+  // What a workspace's first run learns about the builder (its binding, by a probe solve), learnt before the timed runs.
+  if (sides.includes('ours') && !forgetCapabilities) run(['node', nxCli, 'run-many', '-t', 'image', '--print', '--skip-nx-cache'], ourEnv(false));
   for (let i = 0; i < runs; i++) {
     const order = i % 2 === 0 ? sides : [...sides].reverse();
     const line: string[] = [];
     for (const side of order) {
-      await prune();
+      if (side !== 'floor') await prune();
       const f = runSide(side);
       results.get(side)!.push(f);
       line.push(`${side} ${(f.wallMs / 1000).toFixed(2)} s`);
     }
     console.log(`cold run ${i + 1}: ${line.join(' | ')}`);
   }
-  console.log(`\nrun-many benchmark on ${daemonName}: ${targets} targets over one context of ${files} files / ${(bytes / 1024 ** 2).toFixed(0)} MiB, cold, ${runs} runs each`);
+  console.log(`\nrun-many benchmark on ${daemonName}: ${targets} targets over one context of ${files} files / ${(bytes / 1024 ** 2).toFixed(0)} MiB, cold, ${runs} runs each; our capabilities ${forgetCapabilities ? 'probed in every run' : 'remembered'}`);
   console.log(summarize(results, 'bake'));
+  console.log(aboveFloor(results));
 
   if (warm) {
     const warmResults = new Map<Side, RunFigures[]>(sides.map((s) => [s, []]));
     for (let i = 0; i < runs; i++) {
       for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
         runSide(side, true);
-        // One changed file: only it (plus the listing) should travel.
+        // One changed file: only it (plus the listing) should travel (and Nx hashes it anew).
         fs.appendFileSync(path.join(context, 'pkg-1', 'mod-1', 'file-51.ts'), `// ${side} ${i}\n`);
         warmResults.get(side)!.push(runSide(side, true));
       }
     }
     console.log(`\nwarm: Nx daemon on, one file changed after a build, ${runs} runs each`);
     console.log(summarize(warmResults, 'bake'));
+    console.log(aboveFloor(warmResults));
   }
 } finally {
   spawnQuiet(['node', nxCli, 'daemon', '--stop']);
   ws[Symbol.dispose]();
   fs.rmSync(work, { recursive: true, force: true });
   await privateEngine?.stop();
+}
+
+/** Our wall time above the floor: what our executor (and the daemon's work) adds to Nx's own cost. */
+function aboveFloor(results: Map<Side, RunFigures[]>): string {
+  const ours = results.get('ours');
+  const floor = results.get('floor');
+  if (!ours?.length || !floor?.length) return '';
+  const med = (xs: RunFigures[]) => medianOf(xs.map((r) => r.wallMs));
+  return `ours - floor (medians): ${((med(ours) - med(floor)) / 1000).toFixed(2)} s (ours ${(med(ours) / 1000).toFixed(2)} s, Nx floor ${(med(floor) / 1000).toFixed(2)} s)`;
 }
 
 /** Our executor's phase marks (NXBK_DEBUG_TIMING), and the daemon's first step, from the `nx` process's start. */

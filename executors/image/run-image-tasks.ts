@@ -13,6 +13,7 @@ import type { ImageExecutorOptions } from '../../plugin/config/executor-options'
 import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { streamTargets, warmUp, type RunReport, type RunStreamItem, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { printedPlan } from './print-plan';
+import { CapabilityFile, capabilityFilePath } from '../../plugin/engine/capability-file';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
 import { checkContextPaths } from './check-context-paths';
 import { checkBuilderOptions } from '../../plugin/config/check-builder-options';
@@ -128,11 +129,15 @@ async function* runTasks(allTasks: readonly ImageTaskInput[], ctx: RunContext): 
 
 type ParsedTask = { options: ImageExecutorOptions };
 
-/** One capabilities object per client: what the early probes learned is what the run uses. */
+/**
+ * One capabilities object per client: what the early probes learned is what
+ * the run uses. Probed answers are kept in the workspace for later runs on
+ * the same builder (see capability-file.ts).
+ */
 const capabilitiesByClient = new WeakMap<BuildkitClient, BuilderCapabilities>();
-function capabilitiesOf(client: BuildkitClient): BuilderCapabilities {
+function capabilitiesOf(client: BuildkitClient, workspaceRoot: string): BuilderCapabilities {
   let capabilities = capabilitiesByClient.get(client);
-  if (!capabilities) capabilitiesByClient.set(client, (capabilities = new BuilderCapabilities(client)));
+  if (!capabilities) capabilitiesByClient.set(client, (capabilities = new BuilderCapabilities(client, { store: new CapabilityFile(capabilityFilePath(workspaceRoot)) })));
   return capabilities;
 }
 
@@ -162,7 +167,7 @@ function connectEarly(parsed: ReadonlyMap<string, ParsedTask>, ctx: RunContext):
   const options = [...parsed.values()].map((p) => p.options);
   const first = options.some((o) => o.print) ? undefined : options[0];
   const sharing = options.some((o) => o.sessionPolicy.context === 'shared');
-  return BuilderConnection.start(first, ctx.workspaceRoot, ctx.signal, (client) => warmUp(client, capabilitiesOf(client), { sharing, signal: ctx.signal }));
+  return BuilderConnection.start(first, ctx.workspaceRoot, ctx.signal, (client) => warmUp(client, capabilitiesOf(client, ctx.workspaceRoot), { sharing, signal: ctx.signal }));
 }
 
 /**
@@ -251,7 +256,7 @@ async function* buildAll(tasks: readonly ImageTaskInput[], all: readonly Normali
     loadedInto: client.address.kind === 'docker' ? client.address.endpoint : undefined,
   };
   yield* reportEvents(streamTargets(client, all.map((n) => n.target), {
-    capabilities: capabilitiesOf(client),
+    capabilities: capabilitiesOf(client, ctx.workspaceRoot),
     concurrency: first.concurrency,
     mode: first.failureMode,
     signal: ctx.signal,

@@ -8,7 +8,7 @@ import { dockerSessionDialer } from './session/docker-session-dialer';
 import { Session, type SessionDialer, type SessionOptions } from './session/session';
 import type { BuilderAddress, TlsFiles } from './transport/builder-address';
 import { openGrpcChannel, type GrpcChannel } from './transport/channel';
-import { engineImageStore } from './transport/engine-image-store';
+import { imageStoreOf, readEngineInfo, type EngineInfo } from './transport/engine-image-store';
 import { probeReachable } from './transport/probe';
 import { builderCandidates, noBuilderError, type BuilderCandidate } from './transport/resolve-builder';
 
@@ -77,8 +77,8 @@ export class BuildkitClient implements AsyncDisposable {
   private readonly sessions = new Map<string, Session>();
   /** Sessions opened through this client whose connection has not ended yet. */
   private readonly live = new Set<Session>();
-  /** The engine's image store, asked once per client. */
-  private store?: Promise<'classic' | 'containerd' | undefined>;
+  /** The engine's `GET /info`, asked once per client (its image store and its identity). */
+  private info?: Promise<EngineInfo>;
   /** Running solves, told when the daemon stops answering. */
   private readonly hangListeners = new Set<(error: BuildkitError) => void>();
   private livenessTimer: ReturnType<typeof setInterval> | undefined;
@@ -137,13 +137,22 @@ export class BuildkitClient implements AsyncDisposable {
    * It decides how images are pushed and loaded (see build/output-plan.ts).
    */
   imageStore(options: { signal?: AbortSignal } = {}): Promise<'classic' | 'containerd' | undefined> {
+    if (this.address.kind !== 'docker') return Promise.resolve(undefined);
+    return this.engineInfo(options).then((info) => imageStoreOf(info!));
+  }
+
+  /**
+   * What the Docker engine this client builds on says about itself (`GET
+   * /info`), asked once per client; undefined for a standalone buildkitd.
+   */
+  engineInfo(options: { signal?: AbortSignal } = {}): Promise<EngineInfo | undefined> {
     const address = this.address;
     if (address.kind !== 'docker') return Promise.resolve(undefined);
-    this.store ??= engineImageStore(address.endpoint, options.signal).catch((err: unknown) => {
-      this.store = undefined;
+    this.info ??= readEngineInfo(address.endpoint, options.signal).catch((err: unknown) => {
+      this.info = undefined;
       throw err;
     });
-    return this.store;
+    return this.info;
   }
 
   /** How many sessions opened through this client are still open (leak checks, diagnostics). */

@@ -38,7 +38,10 @@ export { resolveLocalCacheImport, writeLocalCacheIndex } from './attachables/con
 export { writeOciLayoutIndex } from './attachables/content/oci-layout-index';
 export { buildImage, type BuildOptions } from './build/build-image';
 export { BuilderCapabilities, formatCapabilities, type CapabilitiesReport } from './capabilities/builder-capabilities';
+export { bindingUnsupported } from './capabilities/binding-probe';
 export type { BindingMechanism } from './capabilities/binding-probe';
+export { builderIdentity } from './capabilities/builder-identity';
+export type { CapabilityStore, CapabilitySource, RememberedCapabilities } from './capabilities/capability-store';
 export { escapesFilterHeaders } from './build/filter-header-escaping';
 export { headerSafe } from './build/non-ascii-filters';
 export { findLoadEngine, type LoadEngine } from './build/engine-load';

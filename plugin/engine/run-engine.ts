@@ -13,6 +13,7 @@ import type { RunPlan } from './run-plan';
 import { schedule, type FailureMode, type TaskOutcome } from './scheduler';
 import { defaultRetryPolicy, withRetries, type RetryPolicy } from './retry';
 import { SharedSessions, type SharedLease, type SharedSessionReport } from './shared-sessions';
+import { RunBinding, type Bound } from './run-binding';
 
 /** How a multi-target run behaves. */
 export interface RunOptions {
@@ -119,13 +120,15 @@ export async function runTargets(client: BuildkitClient, given: readonly ImageTa
   const needsSharing = targets.some((t) => t.contextPolicy === 'shared');
   const capabilities = options.capabilities ?? new BuilderCapabilities(client);
   const mechanism = needsSharing ? (options.binding ?? (await probeWithRetries(capabilities, retryPolicy(options), options))) : 'none';
-  markPhase(`engine: binding probed (${mechanism})`);
-  const plan = await planForBuilder(linked, mechanism, () => escapesFilterHeaders(client, options.signal), options.signal);
+  const remembered = needsSharing && !options.binding && capabilities.bindingSource === 'store';
+  markPhase(`engine: binding ${remembered ? 'remembered' : 'probed'} (${mechanism})`);
+  const planFor = (m: BindingMechanism | 'none') => planForBuilder(linked, m, () => escapesFilterHeaders(client, options.signal), options.signal);
+  const plan = await planFor(mechanism);
   markPhase('engine: planned');
   const imageLinks = new ImageLinks(client, targets, links, dockerfiles, newLinkRunId(), capabilities);
   let report: Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>;
   try {
-    report = await runWithSharedSessions(client, targets, plan, mechanism, { ...options, capabilities }, imageLinks);
+    report = await runWithSharedSessions(client, targets, { mechanism, remembered, plan, planFor }, { ...options, capabilities }, imageLinks);
   } catch (err) {
     // The link names exist only for this run: removed on success, failure and abort alike.
     await imageLinks.cleanup();
@@ -135,17 +138,27 @@ export async function runTargets(client: BuildkitClient, given: readonly ImageTa
   return { ...report, links: imageLinks.report(), linkCleanup, openSessionsAfter: client.openSessionCount };
 }
 
+/** The run's binding as set-up found it, and how to plan for another (a remembered binding can prove wrong). */
+interface InitialBinding {
+  mechanism: BindingMechanism | 'none';
+  remembered: boolean;
+  plan: RunPlan;
+  planFor: (mechanism: BindingMechanism | 'none') => Promise<RunPlan>;
+}
+
 async function runWithSharedSessions(
   client: BuildkitClient,
   targets: readonly ImageTarget[],
-  plan: RunPlan,
-  mechanism: BindingMechanism | 'none',
+  binding: InitialBinding,
   options: RunOptions,
   links: ImageLinks,
 ): Promise<Omit<RunReport, 'openSessionsAfter' | 'links' | 'linkCleanup'>> {
+  const { plan } = binding;
   const byId = new Map(targets.map((t) => [t.id, t]));
   const policy = retryPolicy(options);
-  await using shared = await SharedSessions.open(client, plan, { sharedKey: options.sharedKey ?? 'nx-buildkit', signal: options.signal });
+  const open = (p: RunPlan) => SharedSessions.open(client, p, { sharedKey: options.sharedKey ?? 'nx-buildkit', signal: options.signal });
+  await using shared = new RunBinding(binding.mechanism, binding.remembered, await open(plan));
+  const reopen = async (m: BindingMechanism) => open(await binding.planFor(m));
   const results = new Map<string, BuildResult>();
   const attempts = new Map<string, number>();
   const gate = new CredentialGate(conflictMap(plan.credentials), new Set(plan.credentials.lenders));
@@ -154,11 +167,11 @@ async function runWithSharedSessions(
     async (id, signal) => {
       const sessionsClosed: Promise<void>[] = [];
       try {
-        const target = byId.get(id)!;
+        const build = (sessions: SharedSessions) => buildOnce(client, sessions, links, byId.get(id)!, signal, options, gate, sessionsClosed);
         const result = await withRetries(
           (n) => {
             attempts.set(id, n);
-            return buildOnce(client, shared, links, target, signal, options, gate, sessionsClosed);
+            return withRebinding(shared, build, options, reopen);
           },
           { policy, signal, onRetry: (r) => options.onEvent?.({ type: 'retry', id, attempt: r.attempt, delayMs: r.delayMs, reason: r.reason }) },
         );
@@ -183,7 +196,31 @@ async function runWithSharedSessions(
   );
   await gate.drain();
   await shared.close();
-  return { mechanism, plan, outcomes: outcomes.map((o) => withResult(o, results, attempts)), sharedSessions: shared.report() };
+  const final = shared.current;
+  return { mechanism: final.mechanism, plan: final.sessions.plan, outcomes: outcomes.map((o) => withResult(o, results, attempts)), sharedSessions: shared.report() };
+}
+
+/**
+ * One attempt of a build with the run's current shared sessions; when a
+ * remembered binding the daemon does not take failed it, the binding is
+ * probed again (once for the run) and the attempt made again with the
+ * sessions planned for the answer.
+ */
+async function withRebinding(shared: RunBinding, build: (sessions: SharedSessions) => Promise<BuildResult>, options: RunOptions, reopen: (m: BindingMechanism) => Promise<SharedSessions>): Promise<BuildResult> {
+  const used = shared.current;
+  try {
+    return await build(used.sessions);
+  } catch (err) {
+    if (!(await shared.rebound(used, err, () => reprobe(used.mechanism, options, reopen)))) throw err;
+    return build(shared.current.sessions);
+  }
+}
+
+/** The binding probed anew after a remembered one failed a solve, with shared sessions planned for it; undefined when the probe gives the same answer. */
+async function reprobe(before: BindingMechanism | 'none', options: RunOptions, reopen: (m: BindingMechanism) => Promise<SharedSessions>): Promise<Bound | undefined> {
+  const mechanism = await options.capabilities!.reprobeBinding(options.signal);
+  if (mechanism === before) return undefined;
+  return { mechanism, sessions: await reopen(mechanism) };
 }
 
 function retryPolicy(options: RunOptions): RetryPolicy {

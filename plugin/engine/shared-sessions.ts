@@ -76,10 +76,15 @@ export class SharedSessions implements AsyncDisposable {
 
   private constructor(
     private readonly client: BuildkitClient,
-    /** BuildKit ≤ 0.9: the shared locals are solved once with the session as the solve's own. */
-    private readonly prefetching: boolean,
+    /** The plan whose sessions these are. */
+    readonly plan: RunPlan,
     private readonly options: OpenOptions,
   ) {}
+
+  /** BuildKit ≤ 0.9: the shared locals are solved once with the session as the solve's own. */
+  private get prefetching(): boolean {
+    return this.plan.binding === 'prefetch';
+  }
 
   /**
    * The shared sessions of `plan`, and how every shared target reads its
@@ -88,7 +93,7 @@ export class SharedSessions implements AsyncDisposable {
    * targets, not the whole run.
    */
   static async open(client: BuildkitClient, plan: RunPlan, options: OpenOptions): Promise<SharedSessions> {
-    const shared = new SharedSessions(client, plan.binding === 'prefetch', options);
+    const shared = new SharedSessions(client, plan, options);
     for (const planned of plan.sessions) shared.add(planned, options.sharedKey);
     for (const t of plan.targets) if (t.source) shared.byTarget.get(t.id)?.sources.set(t.id, sourceFrom(t.source));
     return shared;

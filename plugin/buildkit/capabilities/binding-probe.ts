@@ -49,6 +49,16 @@ export async function probeBinding(client: BuildkitClient, signal?: AbortSignal)
   }
 }
 
+/**
+ * Whether a solve failed the way one does whose context was to come from
+ * another session on a daemon that does not take it that way: the daemon
+ * looked for the context in the solve's own session, which serves no such
+ * directory. Never a daemon that could not be reached.
+ */
+export function bindingUnsupported(err: unknown): boolean {
+  return err instanceof BuildkitError && err.code !== 'unavailable' && /no local sources enabled|no access allowed to dir|not found|no such file|failed to read dockerfile/i.test(err.message);
+}
+
 /** Tries of one probe solve that the daemon cancelled on its own. */
 const probeTries = 3;
 
@@ -60,7 +70,7 @@ async function succeeds(signal: AbortSignal | undefined, solve: () => Promise<un
     } catch (err) {
       // Only "the other session was not used" means unsupported; anything else is a real problem.
       // An unreachable daemon must never be taken for an answer (the run would go on with it).
-      if (err instanceof BuildkitError && err.code !== 'unavailable' && /no local sources enabled|no access allowed to dir|not found|no such file|failed to read dockerfile/i.test(err.message)) return false;
+      if (bindingUnsupported(err)) return false;
       // Seen once on BuildKit 0.8 under load: the failing probe answered
       // "context canceled" instead of its reason, which says nothing either way.
       if (err instanceof BuildkitError && err.code === 'cancelled' && !signal?.aborted && attempt < probeTries) continue;
