@@ -24,7 +24,7 @@
  * (3), BENCH_DAEMON (docker-28; any name from e2e/daemons, `buildkitd` goes
  * through a buildx remote-driver builder; `private-docker-28` / `private-docker-26`
  * start a private engine of that kind for the run, so pruning its cache
- * disturbs nobody), BENCH_SIDES (ours,bake,builds,floor),
+ * disturbs nobody), BENCH_SIDES (ours,bake,builds,floor; also ours-wide: ours with every solve at once),
  * BENCH_WARM (0), BENCH_FORGET_CAPABILITIES (0; 1 deletes the capabilities our
  * plugin remembers before each of our runs, so each probes the builder as a
  * first run does; by default they are remembered before the timed runs, as
@@ -51,8 +51,8 @@ const sides = (process.env.BENCH_SIDES ?? 'ours,bake,builds,floor').split(',').f
 const warm = process.env.BENCH_WARM === '1';
 const timing = process.env.BENCH_TIMING === '1';
 const forgetCapabilities = process.env.BENCH_FORGET_CAPABILITIES === '1';
-type Side = 'ours' | 'bake' | 'builds' | 'floor';
-for (const s of sides) if (!['ours', 'bake', 'builds', 'floor'].includes(s)) throw new Error(`BENCH_SIDES: unknown side ${s}`);
+type Side = 'ours' | 'ours-wide' | 'bake' | 'builds' | 'floor';
+for (const s of sides) if (!['ours', 'ours-wide', 'bake', 'builds', 'floor'].includes(s)) throw new Error(`BENCH_SIDES: unknown side ${s}`);
 
 const privateEngine = daemonName.startsWith('private-') ? await PrivateEngine.start(daemonName.slice('private-'.length) as PrivateEngineKind) : undefined;
 const daemon = privateEngine
@@ -176,9 +176,11 @@ function runSide(side: Side, nxDaemon = false): RunFigures {
     if (!r.out.includes(`Successfully ran target floor for ${targets} project`)) throw new Error(`the floor did not run every task:\n${r.out.slice(-2000)}`);
     return { wallMs: r.wallMs, rssMb: r.rssMb, firstStepMs: NaN, transferMs: NaN, transferBytes: 0, transfers: NaN };
   }
-  if (side === 'ours') {
+  if (side === 'ours' || side === 'ours-wide') {
     if (forgetCapabilities) fs.rmSync(path.join(ws.dir, 'node_modules', '.cache', 'nx-buildkit'), { recursive: true, force: true });
-    const r = run(['node', nxCli, 'run-many', '-t', 'image', '--skip-nx-cache'], { ...ourEnv(nxDaemon), ...(timing ? { NXBK_DEBUG_TIMING: '1' } : {}) });
+    // ours-wide: every target's solve at once, as bake does (ours: the `concurrency` option's default).
+    const wide = side === 'ours-wide' ? [`--concurrency=${targets}`] : [];
+    const r = run(['node', nxCli, 'run-many', '-t', 'image', '--skip-nx-cache', ...wide], { ...ourEnv(nxDaemon), ...(timing ? { NXBK_DEBUG_TIMING: '1' } : {}) });
     if (timing) printPhases(r.out, r.startMs);
     return { wallMs: r.wallMs, rssMb: r.rssMb, ...firstStepAndTransfer(r.out, r.startMs, 'ours') };
   }
@@ -209,7 +211,7 @@ async function prune(): Promise<void> {
 const results = new Map<Side, RunFigures[]>(sides.map((s) => [s, []]));
 try {
   // What a workspace's first run learns about the builder (its binding, by a probe solve), learnt before the timed runs.
-  if (sides.includes('ours') && !forgetCapabilities) run(['node', nxCli, 'run-many', '-t', 'image', '--print', '--skip-nx-cache'], ourEnv(false));
+  if (sides.some((s) => s.startsWith('ours')) && !forgetCapabilities) run(['node', nxCli, 'run-many', '-t', 'image', '--print', '--skip-nx-cache'], ourEnv(false));
   for (let i = 0; i < runs; i++) {
     const order = i % 2 === 0 ? sides : [...sides].reverse();
     const line: string[] = [];
