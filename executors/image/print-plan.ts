@@ -1,6 +1,6 @@
-import { BuilderCapabilities, escapesFilterHeaders, formatCapabilities, type BuildkitClient, type CapabilitiesReport } from '../../plugin/buildkit/index';
+import { escapesFilterHeaders, formatCapabilities, type BuildkitClient, type CapabilitiesReport } from '../../plugin/buildkit/index';
 import type { ImageExecutorOptions } from '../../plugin/config/executor-options';
-import { CapabilityFile, capabilityFilePath } from '../../plugin/engine/capability-file';
+import { workspaceCapabilities } from '../../plugin/engine/capability-file';
 import { withDefaultOutputs } from '../../plugin/engine/default-outputs';
 import type { ImageTarget } from '../../plugin/engine/image-target';
 import { planLinkedRun } from '../../plugin/engine/links/plan-linked-run';
@@ -43,7 +43,7 @@ async function askBuilder(options: ImageExecutorOptions, ctx: { workspaceRoot: s
   try {
     client = await connectBuilder(options, ctx.workspaceRoot, ctx.signal, printConnectMs);
     // The answers a run would use: remembered from an earlier run where there is one (the report says which).
-    return { client, report: await new BuilderCapabilities(client, { store: new CapabilityFile(capabilityFilePath(ctx.workspaceRoot)) }).report(ctx.signal) };
+    return { client, report: await workspaceCapabilities(client, ctx.workspaceRoot).report(ctx.signal) };
   } catch (err) {
     await client?.close();
     return { unknown: `builder ${options.builder ?? '(default)'}: capabilities not known, it did not answer (${(err as Error).message.split('\n')[0]})` };

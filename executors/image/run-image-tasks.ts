@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { BuilderCapabilities, describeError, markPhase, redact, redactDeep, type BuildkitClient, type BuildResult, type DockerEndpoint } from '../../plugin/buildkit/index';
+import { describeError, markPhase, redact, redactDeep, type BuilderCapabilities, type BuildkitClient, type BuildResult, type DockerEndpoint } from '../../plugin/buildkit/index';
 import { BuilderConnection } from './builder-connection';
 import { writeBakeMetadata, type BakeMetadataEntry } from './bake-metadata';
 import { RunDisplay, type OutputStream, type TargetProgress } from './progress-display';
@@ -13,7 +13,7 @@ import type { ImageExecutorOptions } from '../../plugin/config/executor-options'
 import { ciRefFromEnv, expandTagTemplates, ociLabels, readGitInfo, readProjectMetadata, type GitInfo } from '../../plugin/metadata/index';
 import { streamTargets, warmUp, type RunReport, type RunStreamItem, type TargetOutcome } from '../../plugin/engine/run-engine';
 import { printedPlan } from './print-plan';
-import { CapabilityFile, capabilityFilePath } from '../../plugin/engine/capability-file';
+import { workspaceCapabilities } from '../../plugin/engine/capability-file';
 import { sourceDateEpoch } from '../../plugin/config/source-date-epoch';
 import { checkContextPaths } from './check-context-paths';
 import { checkBuilderOptions } from '../../plugin/config/check-builder-options';
@@ -137,7 +137,7 @@ type ParsedTask = { options: ImageExecutorOptions };
 const capabilitiesByClient = new WeakMap<BuildkitClient, BuilderCapabilities>();
 function capabilitiesOf(client: BuildkitClient, workspaceRoot: string): BuilderCapabilities {
   let capabilities = capabilitiesByClient.get(client);
-  if (!capabilities) capabilitiesByClient.set(client, (capabilities = new BuilderCapabilities(client, { store: new CapabilityFile(capabilityFilePath(workspaceRoot)) })));
+  if (!capabilities) capabilitiesByClient.set(client, (capabilities = workspaceCapabilities(client, workspaceRoot)));
   return capabilities;
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { CapabilityStore, RememberedCapabilities } from '../buildkit/index';
+import { BuilderCapabilities, type BuildkitClient, type CapabilityStore, type RememberedCapabilities } from '../buildkit/index';
 
 /**
  * Where a workspace keeps what it probed about its builders:
@@ -13,6 +13,11 @@ import type { CapabilityStore, RememberedCapabilities } from '../buildkit/index'
  */
 export function capabilityFilePath(workspaceRoot: string): string {
   return path.join(workspaceRoot, 'node_modules', '.cache', 'nx-buildkit', 'capabilities.json');
+}
+
+/** The capabilities of `client`'s builder, remembered in the workspace's capability file across runs. */
+export function workspaceCapabilities(client: BuildkitClient, workspaceRoot: string): BuilderCapabilities {
+  return new BuilderCapabilities(client, { store: new CapabilityFile(capabilityFilePath(workspaceRoot)) });
 }
 
 /** Builders kept at most; the ones probed longest ago go first. */

@@ -146,7 +146,7 @@ function planOne(sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>, shared
  */
 function localNameWithExcludes(dirs: ServedDir[], contextDir: string, excludes: readonly string[], binding: 'frontend-inputs' | 'prefetch'): string {
   const name = localNameFor('ctx', contextDir);
-  if (excludes.length === 0 || (binding !== 'prefetch' && excludes.every((p) => /^[\x20-\x7e]*$/.test(p)))) return name;
+  if (excludes.length === 0 || (binding !== 'prefetch' && headerSafe(excludes))) return name;
   const variant = `${name}-x${createHash('sha256').update(JSON.stringify(excludes)).digest('hex').slice(0, 12)}`;
   addDir(dirs, { localName: variant, dir: path.resolve(contextDir), excludes: [...excludes] });
   return variant;
