@@ -25,10 +25,13 @@
  * through a buildx remote-driver builder; `private-docker-28` / `private-docker-26`
  * start a private engine of that kind for the run, so pruning its cache
  * disturbs nobody), BENCH_SIDES (ours,bake,builds,floor; also ours-wide: ours with every solve at once),
- * BENCH_WARM (0), BENCH_FORGET_CAPABILITIES (0; 1 deletes the capabilities our
+ * BENCH_OUTPUT (none: every side exports nothing, `cacheonly`; load: every
+ * side loads its image into the Docker engine, as a run on a Docker engine
+ * does by default), BENCH_WARM (0), BENCH_FORGET_CAPABILITIES (0; 1 deletes the capabilities our
  * plugin remembers before each of our runs, so each probes the builder as a
  * first run does; by default they are remembered before the timed runs, as
- * on any run after a workspace's first), BENCH_TIMING (0; 1 prints our executor's phase timestamps,
+ * on any run after a workspace's first), BENCH_DUMP (a directory: every command's
+ * output is written there, one file per run, for reading the daemon's steps), BENCH_TIMING (0; 1 prints our executor's phase timestamps,
  * NXBK_DEBUG_TIMING, relative to the `nx` start). Needs the daemons of e2e/daemons/up.sh (and the buildx
  * plugin it unpacks).
  */
@@ -51,6 +54,10 @@ const sides = (process.env.BENCH_SIDES ?? 'ours,bake,builds,floor').split(',').f
 const warm = process.env.BENCH_WARM === '1';
 const timing = process.env.BENCH_TIMING === '1';
 const forgetCapabilities = process.env.BENCH_FORGET_CAPABILITIES === '1';
+const dumpDir = process.env.BENCH_DUMP;
+const output = process.env.BENCH_OUTPUT ?? 'none';
+if (output !== 'none' && output !== 'load') throw new Error(`BENCH_OUTPUT: none or load, not ${output}`);
+let dumped = 0;
 type Side = 'ours' | 'ours-wide' | 'bake' | 'builds' | 'floor';
 for (const s of sides) if (!['ours', 'ours-wide', 'bake', 'builds', 'floor'].includes(s)) throw new Error(`BENCH_SIDES: unknown side ${s}`);
 
@@ -59,6 +66,7 @@ const daemon = privateEngine
   ? { name: daemonName, address: privateEngine.address, kind: 'docker' as const }
   : e2eEnvironment().daemons.find((d) => d.name === daemonName);
 if (!daemon) throw new Error(`daemon ${daemonName} is not running (bash e2e/daemons/up.sh)`);
+if (output === 'load' && daemon.kind !== 'docker') throw new Error('BENCH_OUTPUT=load needs a Docker engine as BENCH_DAEMON');
 const buildxBin = path.join(daemonsHome(), 'pkgs', 'buildx', 'usr', 'libexec', 'docker', 'cli-plugins', 'docker-buildx');
 if (!fs.existsSync(buildxBin) && sides.some((s) => s === 'bake' || s === 'builds')) throw new Error(`no buildx plugin at ${buildxBin} (bash e2e/daemons/install.sh)`);
 const gnuTime = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
@@ -74,7 +82,9 @@ for (let i = 0; i < targets; i++) {
   });
   spec[`apps/${name(i)}/Dockerfile`] = `FROM scratch\nLABEL t=${i}\nCOPY . /src/\n`;
 }
-const ws = createNxWorkspace(spec, { options: { builder: daemon.address, progress: 'json', network: 'none' } });
+// Nothing exported: `cacheonly` on every side (else a Docker engine loads an image that has no outputs). With BENCH_OUTPUT=load, every side loads.
+const outputs = output === 'none' ? { outputs: ['type=cacheonly'] } : { load: true };
+const ws = createNxWorkspace(spec, { options: { builder: daemon.address, progress: 'json', network: 'none', ...outputs } });
 const context = path.join(ws.dir, 'shared');
 console.log(`generating ${files} files, ${(bytes / 1024 ** 2).toFixed(0)} MiB in ${context} …`);
 generateContext(context, { files, bytes });
@@ -139,12 +149,16 @@ fs.writeFileSync(
   JSON.stringify({
     group: { default: { targets: Array.from({ length: targets }, (_, i) => name(i)) } },
     target: Object.fromEntries(
-      Array.from({ length: targets }, (_, i) => [name(i), { context, dockerfile: path.join(ws.dir, 'apps', name(i), 'Dockerfile'), output: ['type=cacheonly'] }]),
+      Array.from({ length: targets }, (_, i) => [name(i), { context, dockerfile: path.join(ws.dir, 'apps', name(i), 'Dockerfile'), output: [bakeOutput()] }]),
     ),
   }),
 );
 
 /** buildx talks to an engine through DOCKER_HOST; to a buildkitd through a remote-driver builder of its own config. */
+/** buildx's output for the same result: none, or the image loaded into the engine (`--load`; with a buildkitd, into the engine at DOCKER_HOST). */
+function bakeOutput(): string {
+  return output === 'none' ? 'type=cacheonly' : 'type=docker';
+}
 const buildxEnv: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: dockerConfig, BUILDX_NO_DEFAULT_ATTESTATIONS: '1' };
 const builderFlag: string[] = [];
 if (daemon.kind === 'docker') buildxEnv.DOCKER_HOST = daemon.address.replace(/^docker:\/\//, 'unix://');
@@ -164,6 +178,7 @@ function run(argv: string[], env: NodeJS.ProcessEnv, cwd = ws.dir): { wallMs: nu
   const r = Bun.spawnSync(full, { cwd, env, stdout: Bun.file(outFile), stderr: Bun.file(errFile) });
   const wallMs = performance.now() - start;
   const out = fs.readFileSync(outFile, 'utf8') + fs.readFileSync(errFile, 'utf8');
+  if (dumpDir) fs.writeFileSync(path.join(dumpDir, `${String(++dumped).padStart(3, '0')}-${path.basename(argv[1] ?? argv[0]!)}-${argv[2] ?? ''}.log`), `${argv.join(' ')}\n${out}`);
   if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${r.exitCode}:\n${out.slice(-4000)}`);
   const rssMb = gnuTime ? Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024 : undefined;
   return { wallMs, startMs, out, rssMb };
@@ -190,7 +205,7 @@ function runSide(side: Side, nxDaemon = false): RunFigures {
   }
   // Sequential builds: wall and transfer times add up; peak RSS is the largest; first step is the first build's.
   const each = Array.from({ length: targets }, (_, i) =>
-    run([buildxBin, 'build', ...builderFlag, '--progress=rawjson', '--output', 'type=cacheonly', '-f', path.join(ws.dir, 'apps', name(i), 'Dockerfile'), context], buildxEnv),
+    run([buildxBin, 'build', ...builderFlag, '--progress=rawjson', '--output', bakeOutput(), '-f', path.join(ws.dir, 'apps', name(i), 'Dockerfile'), context], buildxEnv),
   );
   const figures = each.map((r) => firstStepAndTransfer(r.out, r.startMs, 'rawjson'));
   return {
