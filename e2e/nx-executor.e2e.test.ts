@@ -20,7 +20,9 @@ import { ranAndCached, repoRoot, type NxRun, type NxRuntime, type NxWorkspace } 
 const timeout = 120_000;
 const env = e2eEnvironment();
 // buildkitd builds the images of the batch suite into the test registry: without one it cannot run it.
-const batchBuilders = nxBuilders().filter((d) => d.kind === 'docker' || env.registry);
+// And the oldest Docker engine (BuildKit 0.8 on Docker 20.10: the context prefetched, no config digest in the exporter's answer).
+const oldestEngine = env.daemons.filter((d) => d.kind === 'docker').at(-1);
+const batchBuilders = [...new Set([...nxBuilders(), ...(oldestEngine ? [oldestEngine] : [])])].filter((d) => d.kind === 'docker' || env.registry);
 const pushers = [env.daemons.find((d) => d.kind === 'docker' && d.imageStore === 'containerd'), env.daemons.find((d) => d.kind === 'buildkitd')].filter((d): d is E2eDaemon => d !== undefined);
 const runId = randomBytes(4).toString('hex');
 const socketOf = (d: E2eDaemon) => d.address.replace(/^docker:\/\//, '');

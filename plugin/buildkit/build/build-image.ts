@@ -109,6 +109,7 @@ export async function buildImage(client: BuildkitClient, spec: BuildSpec, option
     await load?.done;
     await finishOutputs(spec, outputs.plan, response.exporterResponse, options.signal);
     const result: BuildResult = { ...buildResult(response.exporterResponse, progress, prepared.fileSync.counters), ref, cacheOnly: outputs.plan.exporters.length === 0, ...(load ? { loadedInto: outputs.loadEngine!.endpoint } : {}) };
+    if (outputs.plan.imageIdIsConfigDigest && !result.configDigest && result.digest) result.configDigest = result.digest;
     return await pushFromEngine(client, outputs.plan, result, prepared.auth, options.signal);
   } catch (err) {
     // When the engine refused the tarball, the transfer broke off: the engine's own words say why.

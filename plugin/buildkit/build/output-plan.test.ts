@@ -23,6 +23,13 @@ describe('planOutputs', () => {
     expect(plan.enginePushes).toEqual(['r/a:1']);
   });
 
+  test('an image the moby exporter stores in a classic store is known by its image ID, the config digest; elsewhere not', () => {
+    expect(planOutputs([{ type: 'load', names: ['a:1'] }], { builder: classic }).imageIdIsConfigDigest).toBe(true);
+    expect(planOutputs([{ type: 'load', names: ['a:1'] }], { builder: containerd }).imageIdIsConfigDigest).toBeUndefined();
+    expect(planOutputs([{ type: 'image', names: ['r/a:1'], push: true }], { builder: { kind: 'buildkitd' } }).imageIdIsConfigDigest).toBeUndefined();
+    expect(planOutputs([], { builder: classic }).imageIdIsConfigDigest).toBeUndefined();
+  });
+
   test('a multi-platform push on a classic store is refused, saying what would work', () => {
     expect(() => planOutputs([{ type: 'image', names: ['r/a:1'], push: true }], { builder: classic, platforms: ['linux/amd64', 'linux/arm64'] })).toThrow(
       /cannot push a multi-platform image \(linux\/amd64, linux\/arm64\).*classic image store.*containerd image store, or a standalone buildkitd/,

@@ -30,6 +30,13 @@ export interface OutputPlan {
    * tarball streams into the Docker engine's `POST /images/load`.
    */
   engineLoad?: { exporterIndex: number; format: 'docker' | 'oci' };
+  /**
+   * The image goes into a classic store through the `moby` exporter, whose
+   * `containerimage.digest` is the engine's image ID: the config's digest.
+   * BuildKit before 0.10 (Docker 20.10) reports only that, not
+   * `containerimage.config.digest`.
+   */
+  imageIdIsConfigDigest?: true;
 }
 
 /** What planning needs besides the outputs. */
@@ -153,6 +160,7 @@ export function planOutputs(outputs: readonly OutputSpec[], context: OutputConte
   }
   const merged = moby as { index: number; names: string[] } | undefined;
   if (merged) plan.exporters[merged.index] = { type: 'moby', attrs: { ...names(merged.names) } };
+  if (merged && classic) plan.imageIdIsConfigDigest = true;
   if (plan.layoutDirs.size > 1) throw new BuildkitError('invalid-argument', 'at most one OCI layout directory output per build (the daemon has one export store)');
   return plan;
 }
