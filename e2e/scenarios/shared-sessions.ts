@@ -83,6 +83,40 @@ export const sharedSessionScenarios: Scenario[] = [
     },
   },
   {
+    name: 'a repo-root context: only the paths the Dockerfiles read travel (once for all targets), on every binding; a target reading all of it gets all of it',
+    perDaemon: true,
+    async run(ctx) {
+      using tmp = tempDir();
+      const root = path.join(tmp.dir, 'repo');
+      // What a monorepo's root holds beside the build outputs the images copy: a large node_modules.
+      const unread = randomContext(path.join(root, 'node_modules'), 40, 64 * 1024);
+      writeTree(root, {
+        'dist/a/app.txt': 'app a\n',
+        'dist/b/app.txt': 'app b\n',
+        'package.json': '{"name":"repo"}\n',
+        'tools/run.sh': 'echo tool\n',
+        'apps/a/Dockerfile': 'FROM nxbk-base\nCOPY dist/a /app\nCOPY ["package.json", "/app/"]\n',
+        'apps/b/Dockerfile': 'FROM nxbk-base\nCOPY dist/b/ /app/\nRUN --mount=type=bind,source=tools,target=/t cat /t/run.sh > /app/tool\n',
+        'apps/c/Dockerfile': 'FROM nxbk-base\nCOPY . /all\nRUN ls /all/node_modules/data | wc -l > /count\n',
+      });
+      await using client = await connect(ctx);
+      const at = (name: string) => target(name, spec(name, root, path.join(tmp.dir, `out-${name}`), { dockerfile: path.join(root, 'apps', name, 'Dockerfile') }));
+      const narrow = await runTargets(client, [at('a'), at('b')], { concurrency: 2, mode: 'keep-going', sharedKey: `e2e-root-${Date.now()}` });
+      assertAllSucceeded(narrow);
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-a', 'app', 'app.txt'), 'utf8'), 'app a\n');
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-a', 'app', 'package.json'), 'utf8'), '{"name":"repo"}\n');
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-b', 'app', 'app.txt'), 'utf8'), 'app b\n');
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-b', 'app', 'tool'), 'utf8'), 'echo tool\n');
+      const sent = (r: RunReport) => r.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0) + r.outcomes.reduce((n, o) => n + (o.result?.transfer.bytesSent ?? 0), 0);
+      assert.ok(sent(narrow) < 64 * 1024, `sent ${sent(narrow)} bytes; node_modules (${unread} bytes) is read by neither Dockerfile`);
+      const whole = await runTargets(client, [at('a'), at('c')], { concurrency: 2, mode: 'keep-going', sharedKey: `e2e-root-all-${Date.now()}` });
+      assertAllSucceeded(whole);
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-c', 'count'), 'utf8').trim(), '40');
+      assert.ok(sent(whole) >= unread, `c copies the whole context: ${sent(whole)} of at least ${unread} bytes sent`);
+      assertSharedNeverPrivate(whole);
+    },
+  },
+  {
     name: 'a re-run after changing one file sends about that file (long-lived daemon, same shared key)',
     perDaemon: true,
     async run(ctx) {

@@ -39,4 +39,29 @@ describe('planning for a builder', () => {
     expect(plan.sessions.map((s) => s.users)).toEqual([['one:image'], ['two:image']]);
     expect(plan.sessions.flatMap((s) => s.dirs).some((d) => d.excludes)).toBe(false);
   });
+
+  test('prepared inputs carry the context paths the Dockerfiles read; a target FROM an image of the run with ONBUILD, or with no readable Dockerfile, gets the whole context', async () => {
+    const withDockerfile = (name: string, dockerfile: string, dependsOn: string[] = []): ImageTarget => {
+      const t = target(name, '');
+      fs.writeFileSync(t.spec.dockerfile, dockerfile);
+      return { ...t, dependsOn };
+    };
+    const targets = [
+      withDockerfile('onbase', 'FROM scratch\nONBUILD COPY . /app\n'),
+      withDockerfile('onapp', 'FROM onbase\nCOPY src /src\n', ['onbase:image']),
+      withDockerfile('plainapp', 'FROM scratch\nCOPY src /src\n'),
+      { ...target('nofile', ''), spec: { ...target('nofile', '').spec, dockerfile: path.join(root, 'nofile', 'Missing.Dockerfile') } },
+    ];
+    for (const binding of ['frontend-inputs', 'prefetch'] as const) {
+      const plan = await planForBuilder(await planLinkedRun(targets), binding, async () => true);
+      const followPaths = (id: string) => {
+        const source = plan.targets.find((t) => t.id === id)!.source;
+        return source?.kind === 'frontend-inputs' ? source.context.followPaths : 'no source';
+      };
+      expect(followPaths('plainapp:image')).toEqual(['Dockerfile', 'src']);
+      expect(followPaths('onbase:image')).toBeUndefined();
+      expect(followPaths('onapp:image')).toBeUndefined();
+      expect(followPaths('nofile:image')).toBeUndefined();
+    }
+  });
 });

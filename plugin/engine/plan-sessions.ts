@@ -16,6 +16,13 @@ export interface SessionInputs {
   escapesFilterHeaders?: boolean;
   /** Ignore patterns of each shared target's context, by target id (read on `frontend-inputs` and `prefetch` only). */
   ignores?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The context paths each shared target's Dockerfile reads, by target id
+   * (undefined: the whole context); read on `frontend-inputs` and `prefetch`
+   * only, where the frontend gets the context as a prepared input and does
+   * not narrow it itself.
+   */
+  contextPaths?: ReadonlyMap<string, readonly string[] | undefined>;
 }
 
 /** A local source a build reads: its name in the shared session, and the filters that go to the daemon with it. */
@@ -116,9 +123,16 @@ function planOne(sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>, shared
   // Only BuildKit ≤ 0.9 needs the prefetch, and it passes filters raw.
   const passable = (filters: readonly string[]) => headerSafe(filters) || (binding !== 'prefetch' && inputs.escapesFilterHeaders === true);
   const seen = new Set<string>();
+  const contextPaths = contextPathsByLocal(sharing, session.dirs, inputs, binding);
   for (const { t, a } of sharing) {
     const { excludes, followPaths, inside } = targetFilters(t, a, inputs.ignores);
-    const context: PlannedLocal = { localName: localNameWithExcludes(session.dirs, t.spec.contextDir, excludes, binding), excludePatterns: passable(excludes) ? excludes : [] };
+    const localName = localNameWithExcludes(session.dirs, t.spec.contextDir, excludes, binding);
+    const paths = contextPaths.get(localName);
+    const context: PlannedLocal = {
+      localName,
+      excludePatterns: passable(excludes) ? excludes : [],
+      ...(paths?.length && passable(paths) ? { followPaths: paths } : {}),
+    };
     const dockerfile: PlannedLocal | 'context' = inside ? 'context' : { localName: localNameFor('df', path.dirname(t.spec.dockerfile)), followPaths: passable(followPaths) ? followPaths : [] };
     sources.set(t.id, { session: 0, kind: 'frontend-inputs', context, dockerfile, filename: a.dockerfileName });
     if (binding !== 'prefetch') continue;
@@ -131,6 +145,30 @@ function planOne(sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>, shared
     }
   }
   return { sessions: [session], sources };
+}
+
+/**
+ * The paths to send of each shared context (by local name): the union of
+ * what the Dockerfiles of every target reading it under that name read
+ * (their Dockerfile too, when it lies in the context), so all of them read
+ * one local source, sent once. Undefined (the whole directory) when any of
+ * them reads all of it, or its paths are unknown.
+ */
+function contextPathsByLocal(
+  sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>,
+  dirs: ServedDir[],
+  inputs: SessionInputs,
+  binding: 'frontend-inputs' | 'prefetch',
+): Map<string, string[] | undefined> {
+  const union = new Map<string, string[] | undefined>();
+  for (const { t, a } of sharing) {
+    const { excludes, inside } = targetFilters(t, a, inputs.ignores);
+    const localName = localNameWithExcludes(dirs, t.spec.contextDir, excludes, binding);
+    const own = inputs.contextPaths?.get(t.id);
+    const sofar = union.has(localName) ? union.get(localName) : [];
+    union.set(localName, own === undefined || sofar === undefined ? undefined : [...new Set([...sofar, ...own, ...(inside ? [a.dockerfileName] : [])])].sort());
+  }
+  return union;
 }
 
 /**
@@ -167,6 +205,6 @@ export function needsEscapeAnswer(targets: readonly ImageTarget[], assigned: rea
   return targets.some((t) => {
     if (t.contextPolicy !== 'shared') return false;
     const { excludes, followPaths } = targetFilters(t, byId.get(t.id)!, inputs.ignores);
-    return !headerSafe(excludes) || !headerSafe(followPaths);
+    return !headerSafe(excludes) || !headerSafe(followPaths) || !headerSafe(inputs.contextPaths?.get(t.id) ?? []);
   });
 }

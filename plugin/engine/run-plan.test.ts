@@ -119,6 +119,29 @@ describe('the session plan', () => {
     expect(formatPlan(plan)).toContain('    prefetched first: ');
   });
 
+  test('prepared inputs send only the context paths the Dockerfiles read: the union per local source, the Dockerfile inside its context included', () => {
+    const contextPaths = new Map<string, string[] | undefined>([['a:image', ['dist/a', 'package.json']], ['b:image', ['dist/b', 'package.json']], ['c:image', ['src']]]);
+    for (const binding of ['frontend-inputs', 'prefetch'] as const) {
+      const plan = planRun(targets, [], undefined, { binding, ignores: new Map(), contextPaths });
+      const context = (id: string) => (plan.targets.find((t) => t.id === id)!.source as Extract<PlannedSource, { kind: 'frontend-inputs' }>).context;
+      expect(context('a:image')).toEqual({ localName: localNameFor('ctx', '/ws/shared'), excludePatterns: [], followPaths: ['dist/a', 'dist/b', 'package.json'] });
+      expect(context('b:image')).toEqual(context('a:image'));
+      expect(context('c:image').followPaths).toEqual(['Dockerfile', 'src']);
+      if (binding === 'prefetch') expect(plan.sessions[0]!.prefetch.filter((l) => l.localName === localNameFor('ctx', '/ws/shared'))).toHaveLength(1);
+    }
+    expect(formatPlan(planRun(targets, [], undefined, { binding: 'frontend-inputs', ignores: new Map(), contextPaths }))).toContain('followpaths [dist/a, dist/b, package.json]');
+  });
+
+  test('one reader of the whole context (or of unknown paths), or nothing known: the whole directory is sent', () => {
+    for (const contextPaths of [new Map([['a:image', ['dist/a']], ['b:image', undefined]]), new Map([['a:image', ['dist/a']]]), undefined]) {
+      const plan = planRun(targets, [], undefined, { binding: 'frontend-inputs', ignores: new Map(), ...(contextPaths ? { contextPaths } : {}) });
+      const a = plan.targets.find((t) => t.id === 'a:image')!.source as Extract<PlannedSource, { kind: 'frontend-inputs' }>;
+      expect(a.context.followPaths).toBeUndefined();
+    }
+    const local = planRun(targets, [], undefined, { binding: 'local-sessionid', contextPaths: new Map([['a:image', ['dist/a']]]) });
+    expect(JSON.stringify(local.targets)).not.toContain('dist/a');
+  });
+
   test('unknown binding: no sessions planned, and the printed plan says so', () => {
     const plan = planRun(targets);
     expect(plan.sessions).toEqual([]);
