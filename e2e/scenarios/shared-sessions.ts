@@ -83,7 +83,7 @@ export const sharedSessionScenarios: Scenario[] = [
     },
   },
   {
-    name: 'a repo-root context: only the paths the Dockerfiles read travel (once for all targets), on every binding; a target reading all of it gets all of it',
+    name: 'a repo-root context: only the paths the Dockerfiles read travel (once for all targets), nothing when they read none, on every binding; a target reading all of it gets all of it',
     perDaemon: true,
     async run(ctx) {
       using tmp = tempDir();
@@ -98,6 +98,7 @@ export const sharedSessionScenarios: Scenario[] = [
         'apps/a/Dockerfile': 'FROM nxbk-base\nCOPY dist/a /app\nCOPY ["package.json", "/app/"]\n',
         'apps/b/Dockerfile': 'FROM nxbk-base\nCOPY dist/b/ /app/\nRUN --mount=type=bind,source=tools,target=/t cat /t/run.sh > /app/tool\n',
         'apps/c/Dockerfile': 'FROM nxbk-base\nCOPY . /all\nRUN ls /all/node_modules/data | wc -l > /count\n',
+        'apps/d/Dockerfile': 'FROM nxbk-base\nRUN echo d > /d\n',
       });
       await using client = await connect(ctx);
       const at = (name: string) => target(name, spec(name, root, path.join(tmp.dir, `out-${name}`), { dockerfile: path.join(root, 'apps', name, 'Dockerfile') }));
@@ -109,6 +110,10 @@ export const sharedSessionScenarios: Scenario[] = [
       assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-b', 'app', 'tool'), 'utf8'), 'echo tool\n');
       const sent = (r: RunReport) => r.sharedSessions.reduce((n, s) => n + s.transfer.bytesSent, 0) + r.outcomes.reduce((n, o) => n + (o.result?.transfer.bytesSent ?? 0), 0);
       assert.ok(sent(narrow) < 64 * 1024, `sent ${sent(narrow)} bytes; node_modules (${unread} bytes) is read by neither Dockerfile`);
+      const none = await runTargets(client, [at('d')], { concurrency: 1, mode: 'keep-going', sharedKey: `e2e-root-none-${Date.now()}` });
+      assertAllSucceeded(none);
+      assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-d', 'd'), 'utf8'), 'd\n');
+      assert.ok(sent(none) < 64 * 1024, `sent ${sent(none)} bytes for a Dockerfile that reads nothing from its context`);
       const whole = await runTargets(client, [at('a'), at('c')], { concurrency: 2, mode: 'keep-going', sharedKey: `e2e-root-all-${Date.now()}` });
       assertAllSucceeded(whole);
       assert.equal(fs.readFileSync(path.join(tmp.dir, 'out-c', 'count'), 'utf8').trim(), '40');

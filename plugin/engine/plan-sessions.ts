@@ -136,8 +136,10 @@ function planOne(sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>, shared
     const dockerfile: PlannedLocal | 'context' = inside ? 'context' : { localName: localNameFor('df', path.dirname(t.spec.dockerfile)), followPaths: passable(followPaths) ? followPaths : [] };
     sources.set(t.id, { session: 0, kind: 'frontend-inputs', context, dockerfile, filename: a.dockerfileName });
     if (binding !== 'prefetch') continue;
-    // The same local source (name and options) needs prefetching once, whoever uses it.
-    for (const local of dockerfile === 'context' ? [context] : [context, dockerfile]) {
+    // The same local source (name and options) needs prefetching once, whoever uses it;
+    // a context none of its readers' Dockerfiles reads from is not fetched at all.
+    const unread = paths !== undefined && paths.length === 0;
+    for (const local of dockerfile === 'context' ? [context] : unread ? [dockerfile] : [context, dockerfile]) {
       const key = JSON.stringify(local);
       if (seen.has(key)) continue;
       seen.add(key);

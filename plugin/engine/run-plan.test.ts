@@ -132,6 +132,15 @@ describe('the session plan', () => {
     expect(formatPlan(planRun(targets, [], undefined, { binding: 'frontend-inputs', ignores: new Map(), contextPaths }))).toContain('followpaths [dist/a, dist/b, package.json]');
   });
 
+  test('a context no Dockerfile reads from is not prefetched', () => {
+    const plan = planRun(targets, [], undefined, { binding: 'prefetch', ignores: new Map(), contextPaths: new Map([['a:image', []], ['b:image', []], ['c:image', []]]) });
+    const names = plan.sessions[0]!.prefetch.map((l) => l.localName);
+    expect(names).not.toContain(localNameFor('ctx', '/ws/shared'));
+    expect(names).toContain(localNameFor('df', '/ws/apps/a'));
+    // c's Dockerfile lies in its context: the context is fetched, for the Dockerfile alone.
+    expect(plan.sessions[0]!.prefetch.find((l) => l.localName === localNameFor('ctx', '/ws/c'))?.followPaths).toEqual(['Dockerfile']);
+  });
+
   test('one reader of the whole context (or of unknown paths), or nothing known: the whole directory is sent', () => {
     for (const contextPaths of [new Map([['a:image', ['dist/a']], ['b:image', undefined]]), new Map([['a:image', ['dist/a']]]), undefined]) {
       const plan = planRun(targets, [], undefined, { binding: 'frontend-inputs', ignores: new Map(), ...(contextPaths ? { contextPaths } : {}) });
