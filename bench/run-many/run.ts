@@ -154,11 +154,11 @@ fs.writeFileSync(
   }),
 );
 
-/** buildx talks to an engine through DOCKER_HOST; to a buildkitd through a remote-driver builder of its own config. */
-/** buildx's output for the same result: none, or the image loaded into the engine (`--load`; with a buildkitd, into the engine at DOCKER_HOST). */
+/** buildx's output for the same result: none, or the image loaded into the engine (`--load`). */
 function bakeOutput(): string {
   return output === 'none' ? 'type=cacheonly' : 'type=docker';
 }
+/** buildx talks to an engine through DOCKER_HOST; to a buildkitd through a remote-driver builder of its own config. */
 const buildxEnv: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: dockerConfig, BUILDX_NO_DEFAULT_ATTESTATIONS: '1' };
 const builderFlag: string[] = [];
 if (daemon.kind === 'docker') buildxEnv.DOCKER_HOST = daemon.address.replace(/^docker:\/\//, 'unix://');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { dockerfileContextPaths } from './context-paths';
+import { dockerfileContextPaths, hasOnbuild } from './context-paths';
 
 describe('dockerfileContextPaths', () => {
   test.each([
@@ -27,5 +27,10 @@ describe('dockerfileContextPaths', () => {
     ['a JSON form that does not parse', 'FROM x\nCOPY ["a", /x\n'],
   ])('the whole context: %s', (_name, text) => {
     expect(dockerfileContextPaths(text)).toBeUndefined();
+  });
+
+  test('ONBUILD is found as an instruction, not inside a heredoc', () => {
+    expect(hasOnbuild('FROM x\nonbuild COPY . /app\n')).toBe(true);
+    expect(hasOnbuild('FROM x\nRUN <<EOF\nonbuild something\nEOF\n')).toBe(false);
   });
 });

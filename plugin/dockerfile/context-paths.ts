@@ -37,6 +37,12 @@ export function dockerfileContextPaths(text: string): string[] | undefined {
   return [...paths].sort();
 }
 
+/** Whether a Dockerfile has an `ONBUILD` instruction (triggers for the images built FROM its image). */
+export function hasOnbuild(text: string): boolean {
+  for (const { keyword } of readInstructions(text)) if (keyword === 'ONBUILD') return true;
+  return false;
+}
+
 /** A `COPY`/`ADD`'s context sources, each normalized (undefined: the whole context); none with `--from`. */
 function copySources(keyword: string, args: string): Array<string | undefined> {
   const { flags, words } = splitFlags(args);

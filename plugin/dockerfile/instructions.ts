@@ -101,7 +101,6 @@ export function flagValue(flags: Flag[], name: string): string | undefined {
   return flags.find((f) => f.name === name)?.value;
 }
 
-
 /** The `key=value` fields of a `--mount=` value (a CSV), keys lower-cased, quotes around values removed. */
 export function mountFields(value: string): Map<string, string> {
   const fields = new Map<string, string>();

@@ -1,6 +1,5 @@
-import fs from 'node:fs/promises';
 import { readDockerignore } from '../buildkit/index';
-import { dockerfileContextPaths } from '../dockerfile/context-paths';
+import { dockerfileContextPaths, hasOnbuild } from '../dockerfile/context-paths';
 import type { ImageTarget } from './image-target';
 import type { LinkedRunPlan } from './links/plan-linked-run';
 import { needsEscapeAnswer, type SessionInputs } from './plan-sessions';
@@ -23,7 +22,7 @@ export async function planForBuilder(
 ): Promise<RunPlan> {
   const prepared = binding === 'frontend-inputs' || binding === 'prefetch';
   const ignores = prepared ? await readIgnores(linked.targets, signal) : undefined;
-  const contextPaths = prepared ? await readContextPaths(linked.targets, signal) : undefined;
+  const contextPaths = prepared ? contextPathsOf(linked.targets, linked.dockerfiles) : undefined;
   const inputs: SessionInputs = { binding, ...(ignores ? { ignores } : {}), ...(contextPaths ? { contextPaths } : {}) };
   const plan = planRun(linked.targets, linked.links, linked.plan.credentials, inputs);
   if (!needsEscapeAnswer(linked.targets, plan.targets, inputs)) return plan;
@@ -31,30 +30,26 @@ export async function planForBuilder(
 }
 
 /**
- * The context paths the Dockerfile of every target sharing its context reads
- * (undefined: all of it, also when the Dockerfile cannot be read here; the
- * build then reports that itself). A target built FROM an image of this run
- * (directly or further down) whose Dockerfile has `ONBUILD` reads all of it
- * too: the triggers run in the target's stage, with sources of their own.
+ * The context paths the Dockerfile of every target sharing its context reads,
+ * from the texts read for the links (undefined: all of it, also when the
+ * Dockerfile could not be read; the build then reports that itself). A
+ * target built FROM an image of this run (directly or further down) whose
+ * Dockerfile has `ONBUILD` reads all of it too: the triggers run in the
+ * target's stage, with sources of their own.
  */
-async function readContextPaths(targets: readonly ImageTarget[], signal?: AbortSignal): Promise<Map<string, string[] | undefined>> {
-  const texts = new Map<string, string | undefined>();
-  for (const t of targets) {
-    signal?.throwIfAborted();
-    texts.set(t.id, t.spec.dockerfileText ?? (await fs.readFile(t.spec.dockerfile, 'utf8').catch(() => undefined)));
-  }
+function contextPathsOf(targets: readonly ImageTarget[], dockerfiles: ReadonlyMap<string, string>): Map<string, string[] | undefined> {
   const byId = new Map(targets.map((t) => [t.id, t]));
   const onbuildBelow = (t: ImageTarget, seen = new Set<string>()): boolean =>
     t.dependsOn.some((id) => {
       const dep = byId.get(id);
       if (!dep || seen.has(id)) return false;
       seen.add(id);
-      return /^\s*onbuild\s/im.test(texts.get(id) ?? '') || onbuildBelow(dep, seen);
+      return hasOnbuild(dockerfiles.get(id) ?? '') || onbuildBelow(dep, seen);
     });
   const paths = new Map<string, string[] | undefined>();
   for (const t of targets) {
     if (t.contextPolicy !== 'shared') continue;
-    const text = texts.get(t.id);
+    const text = dockerfiles.get(t.id);
     paths.set(t.id, text === undefined || onbuildBelow(t) ? undefined : dockerfileContextPaths(text));
   }
   return paths;

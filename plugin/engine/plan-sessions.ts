@@ -111,6 +111,14 @@ function targetFilters(t: ImageTarget, a: Assigned, ignores: SessionInputs['igno
   return { excludes, followPaths: [a.dockerfileName, `${a.dockerfileName}.dockerignore`], inside };
 }
 
+/** A target sharing its context, with its filters and the local name its context is read under. */
+interface ContextReader {
+  t: ImageTarget;
+  a: Assigned;
+  filters: ReturnType<typeof targetFilters>;
+  localName: string;
+}
+
 function planOne(sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>, sharedDirs: readonly ServedDir[], inputs: SessionInputs): SessionPlan {
   const binding = inputs.binding as 'frontend-inputs' | 'prefetch';
   const session: PlannedSession = { sharedKeySuffix: '', dirs: sharedDirs.map((d) => ({ localName: d.localName, dir: d.dir })), users: sharing.map(({ t }) => t.id), prefetch: [] };
@@ -123,10 +131,13 @@ function planOne(sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>, shared
   // Only BuildKit ≤ 0.9 needs the prefetch, and it passes filters raw.
   const passable = (filters: readonly string[]) => headerSafe(filters) || (binding !== 'prefetch' && inputs.escapesFilterHeaders === true);
   const seen = new Set<string>();
-  const contextPaths = contextPathsByLocal(sharing, session.dirs, inputs, binding);
-  for (const { t, a } of sharing) {
-    const { excludes, followPaths, inside } = targetFilters(t, a, inputs.ignores);
-    const localName = localNameWithExcludes(session.dirs, t.spec.contextDir, excludes, binding);
+  const readers: ContextReader[] = sharing.map(({ t, a }) => {
+    const filters = targetFilters(t, a, inputs.ignores);
+    return { t, a, filters, localName: localNameWithExcludes(session.dirs, t.spec.contextDir, filters.excludes, binding) };
+  });
+  const contextPaths = contextPathsByLocal(readers, inputs);
+  for (const { t, a, filters, localName } of readers) {
+    const { excludes, followPaths, inside } = filters;
     const paths = contextPaths.get(localName);
     const context: PlannedLocal = {
       localName,
@@ -156,16 +167,10 @@ function planOne(sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>, shared
  * one local source, sent once. Undefined (the whole directory) when any of
  * them reads all of it, or its paths are unknown.
  */
-function contextPathsByLocal(
-  sharing: ReadonlyArray<{ t: ImageTarget; a: Assigned }>,
-  dirs: ServedDir[],
-  inputs: SessionInputs,
-  binding: 'frontend-inputs' | 'prefetch',
-): Map<string, string[] | undefined> {
+function contextPathsByLocal(readers: readonly ContextReader[], inputs: SessionInputs): Map<string, string[] | undefined> {
   const union = new Map<string, string[] | undefined>();
-  for (const { t, a } of sharing) {
-    const { excludes, inside } = targetFilters(t, a, inputs.ignores);
-    const localName = localNameWithExcludes(dirs, t.spec.contextDir, excludes, binding);
+  for (const { t, a, filters, localName } of readers) {
+    const inside = filters.inside;
     const own = inputs.contextPaths?.get(t.id);
     const sofar = union.has(localName) ? union.get(localName) : [];
     union.set(localName, own === undefined || sofar === undefined ? undefined : [...new Set([...sofar, ...own, ...(inside ? [a.dockerfileName] : [])])].sort());
