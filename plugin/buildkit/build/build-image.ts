@@ -148,9 +148,9 @@ async function planBuildOutputs(client: BuildkitClient, spec: BuildSpec, signal?
 
 /**
  * On a classic-store engine the image is pushed by the engine after the
- * solve; the result then reports the registry's manifest digest (the moby
- * exporter's `containerimage.digest` is the local image ID, kept as the
- * config digest), as buildx does.
+ * solve; the result then reports the registry's manifest digest, as buildx
+ * does (the moby exporter's `containerimage.digest`, the local image ID, is
+ * already the result's config digest: see `imageIdIsConfigDigest`).
  */
 async function pushFromEngine(client: BuildkitClient, plan: OutputPlan, result: BuildResult, auth: AuthProvider | undefined, signal?: AbortSignal): Promise<BuildResult> {
   if (!plan.enginePushes.length || client.address.kind !== 'docker') return result;
@@ -159,7 +159,7 @@ async function pushFromEngine(client: BuildkitClient, plan: OutputPlan, result: 
     const pushed = await pushThroughEngine(client.address.endpoint, name, auth, signal);
     digest ??= pushed;
   }
-  return { ...result, digest, configDigest: result.configDigest ?? result.digest, exporterResponse: { ...result.exporterResponse, 'containerimage.digest': digest! } };
+  return { ...result, digest, exporterResponse: { ...result.exporterResponse, 'containerimage.digest': digest! } };
 }
 
 interface PreparedSession {
