@@ -43,6 +43,7 @@ const suites: Suite[] = [
 ];
 const env = e2eEnvironment();
 const runner = new ScenarioRunner();
+runner.catchStrayErrors();
 // NXBK_NODE_E2E_FILTER (a regular expression) runs only the scenarios whose title matches, like `bun test -t`.
 const only = process.env.NXBK_NODE_E2E_FILTER ? new RegExp(process.env.NXBK_NODE_E2E_FILTER) : undefined;
 const run = (title: string, timeout: number, fn: () => Promise<void>) => (only && !only.test(title) ? Promise.resolve() : runner.run(title, timeout, fn));

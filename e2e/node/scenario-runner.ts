@@ -18,7 +18,10 @@ export interface NodeTally {
 export class ScenarioRunner {
   readonly tally: NodeTally = { passed: 0, failed: 0, skipped: 0 };
 
+  private current = '(before the first scenario)';
+
   async run(title: string, timeout: number, fn: () => Promise<void>): Promise<void> {
+    this.current = title;
     const start = Date.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -40,6 +43,23 @@ export class ScenarioRunner {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * An error no scenario awaited (a rejection or exception that surfaced on
+   * its own): one failure, named after the scenario that was running or ran
+   * last, so the run goes on and its tally stays whole instead of Node
+   * ending the process.
+   */
+  private stray(err: unknown): void {
+    this.tally.failed++;
+    console.log(`not ok - [node] an error no scenario awaited, during or after: ${this.current}\n  ${String((err as Error)?.stack ?? err).split('\n').join('\n  ')}`);
+  }
+
+  /** Count errors that surface on their own (see stray) instead of letting them end the process. */
+  catchStrayErrors(): void {
+    process.on('unhandledRejection', (reason) => this.stray(reason));
+    process.on('uncaughtException', (err) => this.stray(err));
   }
 
   /** The machine-readable last line scripts/tally/node-stage.ts reads. */

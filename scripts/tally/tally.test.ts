@@ -74,13 +74,15 @@ describeScenarios([
   { name: 'the scenario under test', perDaemon: false, async run() { ${body} } },
 ], { timeout: 10_000 });
 `;
-const nodeRunner = (body: string, timeout = 10_000) => `
+const nodeRunner = (body: string, timeout = 10_000, after = '') => `
 import { ScenarioRunner } from '${repo}/e2e/node/scenario-runner';
 import { skip } from '${repo}/e2e/support/skip';
 import assert from 'node:assert/strict';
 const runner = new ScenarioRunner();
+runner.catchStrayErrors();
 await runner.run('a passing scenario', 10_000, async () => { assert.equal(1, 1); });
 await runner.run('the scenario under test', ${timeout}, async () => { ${body} });
+${after}
 console.log(runner.tallyLine());
 process.exit(runner.tally.failed > 0 ? 1 : 0);
 `;
@@ -158,6 +160,18 @@ describe('the tally of the Node e2e runner', () => {
     const args = nodeRun(nodeRunner(`skip('no private engine: needs root');`));
     expect(tally(args, { standard: false }).last).toBe('1 passed, 0 failed, 1 skipped');
     expect(tally(args).last).toBe('1 passed, 1 failed, 0 skipped');
+  });
+
+  test('an error no scenario awaits is one failure, named after the scenario running when it surfaced, and the run goes on to its tally', () => {
+    const leaves = `setTimeout(() => { Promise.reject(new Error('late failure')); }, 5);`;
+    const next = `await runner.run('a scenario after it', 10_000, async () => { await new Promise((r) => setTimeout(r, 50)); });`;
+    const args = nodeRun(nodeRunner(leaves, 10_000, next));
+    const r = tally(args);
+    expect(r.last).toBe('3 passed, 1 failed, 0 skipped');
+    expect(r.status).toBe(1);
+    const log = fs.readFileSync(args[1]!, 'utf8');
+    expect(log).toContain('not ok - [node] an error no scenario awaited, during or after: a scenario after it');
+    expect(log).toContain('late failure');
   });
 
   test('a run that ends before its tally line, or whose lines disagree with it, fails', () => {
