@@ -126,21 +126,19 @@ export const foundationScenarios: Scenario[] = [
     perDaemon: true,
     async run(ctx) {
       await using client = await connect(ctx);
-      let session: Session | undefined;
       // A FileSync that never answers: the transfer is in flight when the connection drops.
-      const stalled = new Promise<void>((resolve) => {
-        const hanging: Attachable = {
-          register(registry) {
-            const identity = (b: Buffer) => b;
-            registry.addService(
-              { DiffCopy: { path: '/moby.filesync.v1.FileSync/DiffCopy', requestStream: true, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
-              { DiffCopy: () => resolve() },
-            );
-          },
-        };
-        void client.openSession({ attachables: [hanging] }).then((s) => (session = s));
-      });
-      while (!session) await new Promise((r) => setTimeout(r, 10));
+      let called!: () => void;
+      const stalled = new Promise<void>((resolve) => (called = resolve));
+      const hanging: Attachable = {
+        register(registry) {
+          const identity = (b: Buffer) => b;
+          registry.addService(
+            { DiffCopy: { path: '/moby.filesync.v1.FileSync/DiffCopy', requestStream: true, responseStream: true, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+            { DiffCopy: () => called() },
+          );
+        },
+      };
+      const session: Session = await client.openSession({ attachables: [hanging] });
       const graph = State.scratch().copy(State.local('src', { sessionId: session.id }), '/', '/');
       const solve = client.solve({ session: session.id, definition: marshal(graph) });
       await stalled;
