@@ -38,7 +38,7 @@ export class ScenarioRunner {
         console.log(`ok - [node] ${title} # SKIP ${reason.replace(/\s+/g, ' ')}`);
       } else {
         this.tally.failed++;
-        console.log(`not ok - [node] ${title}\n  ${String((err as Error)?.stack ?? err).split('\n').join('\n  ')}`);
+        console.log(`not ok - [node] ${title}\n${indentedStack(err)}`);
       }
     } finally {
       clearTimeout(timer);
@@ -53,7 +53,7 @@ export class ScenarioRunner {
    */
   private stray(err: unknown): void {
     this.tally.failed++;
-    console.log(`not ok - [node] an error no scenario awaited, during or after: ${this.current}\n  ${String((err as Error)?.stack ?? err).split('\n').join('\n  ')}`);
+    console.log(`not ok - [node] an error no scenario awaited, during or after: ${this.current}\n${indentedStack(err)}`);
   }
 
   /** Count errors that surface on their own (see stray) instead of letting them end the process. */
@@ -67,4 +67,9 @@ export class ScenarioRunner {
     const { passed, failed, skipped } = this.tally;
     return `node-e2e-tally passed=${passed} failed=${failed} skipped=${skipped} runtime=${process.versions.node}`;
   }
+}
+
+/** An error's stack (or the value itself), indented under its `not ok` line. */
+function indentedStack(err: unknown): string {
+  return `  ${String((err as Error)?.stack ?? err).split('\n').join('\n  ')}`;
 }
